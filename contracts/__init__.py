@@ -1,0 +1,1 @@
+"""The contract of Alipay+ Cashier Payment for wallets: schemas, codes, signing, rules."""

@@ -1,0 +1,1 @@
+"""A complete, correct reference wallet (MPP) for Alipay+ Cashier Payment."""

@@ -1,7 +1,93 @@
-"""Placeholder until its owner fills it in (see docs/ARCHITECTURE.md)."""
+"""The one clock every time-dependent behaviour reads: real time, or a virtual time that moves
+only when told (stored in the database, so several worker processes agree on it)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Column, Engine, Integer, String, Table, select
+
+from simulator.db import metadata
+
+clock_table = Table(
+    "sim_clock",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mode", String(16), nullable=False),
+    Column("now", String(40), nullable=False),  # ISO 8601, UTC
+)
+
+
+def _parse(value: str) -> datetime:
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        raise ValueError(f"time {value!r} has no UTC offset")
+    return dt.astimezone(UTC)
+
+
+class Clock:
+    """Real or virtual time; `now()` is always an aware UTC datetime."""
+
+    def __init__(self, engine: Engine, mode: str = "real", start: str = "") -> None:
+        if mode not in ("real", "virtual"):
+            raise ValueError(f"clock mode must be 'real' or 'virtual', not {mode!r}")
+        self.engine = engine
+        self.mode = mode
+        if mode == "virtual":
+            with engine.begin() as conn:
+                row = conn.execute(select(clock_table).where(clock_table.c.id == 1)).first()
+                if row is None or row.mode != "virtual" or start:
+                    initial = _parse(start) if start else datetime.now(UTC)
+                    conn.execute(clock_table.delete())
+                    conn.execute(
+                        clock_table.insert().values(
+                            id=1, mode="virtual", now=initial.isoformat(timespec="microseconds")
+                        )
+                    )
+
+    @property
+    def virtual(self) -> bool:
+        """Whether time moves only when told."""
+        return self.mode == "virtual"
+
+    def now(self) -> datetime:
+        """The current time."""
+        if self.mode == "real":
+            return datetime.now(UTC)
+        with self.engine.connect() as conn:
+            value = conn.execute(select(clock_table.c.now).where(clock_table.c.id == 1)).scalar()
+        return _parse(value)
+
+    def set(self, when: datetime) -> datetime:
+        """Move a virtual clock to `when` (never backwards); returns the new time."""
+        if self.mode != "virtual":
+            raise ValueError(
+                "the clock is real; start the simulator with --clock virtual to move it"
+            )
+        if when.tzinfo is None:
+            raise ValueError("the target time needs a UTC offset")
+        when = when.astimezone(UTC)
+        with self.engine.begin() as conn:
+            current = _parse(
+                conn.execute(select(clock_table.c.now).where(clock_table.c.id == 1)).scalar()
+            )
+            if when < current:
+                raise ValueError(f"a virtual clock never goes back ({when} is before {current})")
+            conn.execute(
+                clock_table.update()
+                .where(clock_table.c.id == 1)
+                .values(now=when.isoformat(timespec="microseconds"))
+            )
+        return when
+
+    def advance(self, seconds: float) -> datetime:
+        """Move a virtual clock forward by `seconds`; returns the new time."""
+        if seconds < 0:
+            raise ValueError("seconds must not be negative")
+        return self.set(self.now() + timedelta(seconds=seconds))
+
 
 def init_app(app):
-    """Register this area with the app."""
+    """Give the app its clock."""
+    sim = app.extensions["aplus_sim"]
+    sim.clock = Clock(sim.engine, sim.config.clock, sim.config.clock_start)

@@ -1,0 +1,27 @@
+"""Run every benchmark script in bench/ in turn and let each print its figures.
+
+Benchmarks are run on purpose (`make bench`), never as timed tests: the machine is noisy, so
+compare figures from one run side by side, never against a number from another day.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    """Run bench/bench_*.py and bench/timeline_*.py; non-zero if any failed."""
+    failed = 0
+    scripts = sorted(HERE.glob("bench_*.py")) + sorted(HERE.glob("timeline_*.py"))
+    for script in scripts:
+        print(f"== {script.name}", flush=True)
+        failed += subprocess.call([sys.executable, str(script)]) != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

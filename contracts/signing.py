@@ -324,6 +324,11 @@ def parse_signature_header(value: str, *, lenient: bool = False) -> SignatureHea
             raise SignatureError(f"Signature header has '{key}=' more than once")
         parts[key] = part_value.strip()
     if "signature" not in parts:
+        if ";" in str(value):
+            raise SignatureError(
+                "Signature header parts are separated by commas, not semicolons "
+                "(algorithm=RSA256,keyVersion=1,signature=...)"
+            )
         raise SignatureError("Signature header has no 'signature=' part")
     if "algorithm" not in parts:
         raise SignatureError(

@@ -1,8 +1,15 @@
 """The one clock every time-dependent behaviour reads: real time, or a virtual time that moves
-only when told (stored in the database, so several worker processes agree on it)."""
+only when told (stored in the database, so several worker processes agree on it).
+
+Moving a virtual clock runs the jobs that fall due on the way, in time order, before the call
+returns: the scheduler installs itself as the clock's `runner` (see simulator/scheduler.py), so
+`sim.clock.advance(60)` from a test or from `POST /_sim/clock/advance` behaves the same.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, Engine, Integer, String, Table, select
@@ -18,8 +25,9 @@ clock_table = Table(
 )
 
 
-def _parse(value: str) -> datetime:
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 time with an offset (or `Z`) as an aware UTC datetime; ValueError otherwise."""
+    dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     if dt.tzinfo is None:
         raise ValueError(f"time {value!r} has no UTC offset")
     return dt.astimezone(UTC)
@@ -33,11 +41,14 @@ class Clock:
             raise ValueError(f"clock mode must be 'real' or 'virtual', not {mode!r}")
         self.engine = engine
         self.mode = mode
+        # Set by the scheduler: `runner(target)` moves the clock to `target` job by job.
+        self.runner: Callable[[datetime], datetime] | None = None
+        self._local = threading.local()
         if mode == "virtual":
             with engine.begin() as conn:
                 row = conn.execute(select(clock_table).where(clock_table.c.id == 1)).first()
                 if row is None or row.mode != "virtual" or start:
-                    initial = _parse(start) if start else datetime.now(UTC)
+                    initial = parse_time(start) if start else datetime.now(UTC)
                     conn.execute(clock_table.delete())
                     conn.execute(
                         clock_table.insert().values(
@@ -56,19 +67,33 @@ class Clock:
             return datetime.now(UTC)
         with self.engine.connect() as conn:
             value = conn.execute(select(clock_table.c.now).where(clock_table.c.id == 1)).scalar()
-        return _parse(value)
+        return parse_time(value)
 
     def set(self, when: datetime) -> datetime:
-        """Move a virtual clock to `when` (never backwards); returns the new time."""
+        """Move a virtual clock to `when` (never backwards), running the jobs due on the way."""
+        self._check(when)
+        if self.runner is not None and not getattr(self._local, "running", False):
+            self._local.running = True
+            try:
+                return self.runner(when.astimezone(UTC))
+            finally:
+                self._local.running = False
+        return self.move(when)
+
+    def advance(self, seconds: float) -> datetime:
+        """Move a virtual clock forward by `seconds`; returns the new time."""
+        if seconds < 0:
+            raise ValueError("seconds must not be negative")
         if self.mode != "virtual":
-            raise ValueError(
-                "the clock is real; start the simulator with --clock virtual to move it"
-            )
-        if when.tzinfo is None:
-            raise ValueError("the target time needs a UTC offset")
+            self._check(datetime.now(UTC))
+        return self.set(self.now() + timedelta(seconds=seconds))
+
+    def move(self, when: datetime) -> datetime:
+        """Move a virtual clock to `when` without running anything (the scheduler's step)."""
+        self._check(when)
         when = when.astimezone(UTC)
         with self.engine.begin() as conn:
-            current = _parse(
+            current = parse_time(
                 conn.execute(select(clock_table.c.now).where(clock_table.c.id == 1)).scalar()
             )
             if when < current:
@@ -80,11 +105,13 @@ class Clock:
             )
         return when
 
-    def advance(self, seconds: float) -> datetime:
-        """Move a virtual clock forward by `seconds`; returns the new time."""
-        if seconds < 0:
-            raise ValueError("seconds must not be negative")
-        return self.set(self.now() + timedelta(seconds=seconds))
+    def _check(self, when: datetime) -> None:
+        if self.mode != "virtual":
+            raise ValueError(
+                "the clock is real; start the simulator with --clock virtual to move it"
+            )
+        if when.tzinfo is None:
+            raise ValueError("the target time needs a UTC offset")
 
 
 def init_app(app):

@@ -1,0 +1,1 @@
+"""Interoperability with the official Ant International SDK (run in .venv-sdk)."""

@@ -1,0 +1,1 @@
+"""End-to-end tests: simulator and reference wallet over real HTTP."""

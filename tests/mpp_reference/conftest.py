@@ -1,0 +1,71 @@
+"""Fixtures: a scripted Alipay+ on loopback and a fresh wallet app with a fake clock per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from mpp_reference import create_app
+from mpp_reference.clock import FakeClock
+from tests.mpp_reference.fake_alipay import FakeAlipay
+from tests.support.live_server import live_server
+
+
+@dataclass
+class Env:
+    """One wallet under test and its Alipay+."""
+
+    app: Any
+    client: Any
+    wallet: Any
+    alipay: FakeAlipay
+    clock: FakeClock
+
+    def balance(self, customer_id: str) -> int:
+        """A user's balance now."""
+        return self.wallet.ledger.user(customer_id).balance
+
+    def rich_user(self) -> str:
+        """The user with the largest balance."""
+        return max(self.wallet.ledger.users(), key=lambda u: u.balance).customer_id
+
+    def poor_user(self) -> str:
+        """The user with the smallest balance."""
+        return min(self.wallet.ledger.users(), key=lambda u: u.balance).customer_id
+
+    def driver(self, code_value: str, customer_id: str, action: str = "confirm") -> dict:
+        """POST /_mpp/driver/pay and return its JSON."""
+        answer = self.client.post(
+            "/_mpp/driver/pay",
+            json={"codeValue": code_value, "customerId": customer_id, "action": action},
+        )
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return answer.get_json()
+
+
+@pytest.fixture
+def env(tmp_path) -> Iterator[Env]:
+    """A wallet (KRW, Faker users) talking to a FakeAlipay served on 127.0.0.1, port 0."""
+    clock = FakeClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+    alipay = FakeAlipay(clock)
+    with live_server(alipay.app) as server:
+        alipay.base_url = server.url
+        app = create_app(
+            {
+                "data_dir": tmp_path / "wallet",
+                "alipay_url": server.url,
+                "alipay_public_key": alipay.public_key_base64,
+                "run_outbox": False,
+                "testing": True,
+                "users_file": str(tmp_path / "no-such-users.json"),
+            },
+            clock=clock,
+        )
+        wallet = app.extensions["mpp_reference"]
+        alipay.wallet_public_key = wallet.private_key.public_key()
+        alipay.client_id = wallet.config.client_id
+        yield Env(app, app.test_client(), wallet, alipay, clock)

@@ -1,0 +1,191 @@
+"""A small scripted Alipay+ for the wallet's own tests: decodes codes it was given, records
+notifications, and answers whatever a test scripts (U, F codes, garbage) first."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Response, request
+
+from contracts import signing
+
+RULES = {
+    "version": "test-1",
+    "codeRules": [
+        {
+            "codeMatchPattern": {
+                "matchMethod": "PREFIX",
+                "prefix": "https://qr.alipayplus.com/28166613",
+            },
+            "postCodeMatchAction": {"postCodeMatchActionType": "DECODE"},
+        },
+        {
+            "codeMatchPattern": {"matchMethod": "PREFIX", "prefix": "28166604"},
+            "postCodeMatchAction": {"postCodeMatchActionType": "DECODE"},
+        },
+        {
+            "codeMatchPattern": {"matchMethod": "PREFIX", "prefix": "https://entry.example/"},
+            "postCodeMatchAction": {
+                "postCodeMatchActionType": "OPEN_URL",
+                "urlConstructionMethod": "USE_DIRECTLY",
+            },
+        },
+    ],
+}
+
+
+class FakeAlipay:
+    """Alipay+ as far as the wallet's unit tests need it."""
+
+    def __init__(self, clock: Any) -> None:
+        self.clock = clock
+        self.private_key = signing.generate_private_key()
+        self.public_key_base64 = signing.public_key_base64(self.private_key)
+        self.wallet_public_key: Any = None
+        self.client_id = ""
+        self.base_url = ""  # set once served
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.decoded_by: dict[str, str] = {}
+        self.script: dict[str, list[str]] = defaultdict(list)
+        self.received: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._count = 0
+        self.app = self._build()
+
+    def add_order(
+        self,
+        amount: tuple[str, int] = ("JPY", 1000),
+        pay_to: tuple[str, int] = ("KRW", 9050),
+        promo: int = 0,
+        redirect_url: str = "https://merchant.example/return?order=1",
+        expiry_seconds: int = 600,
+    ) -> dict[str, Any]:
+        """A decodable order; returns its userInitiatedPay answer body (without result)."""
+        self._count += 1
+        code = f"https://qr.alipayplus.com/28166613TEST{self._count:06d}"
+        prid = f"2026010100000000000000{self._count:05d}T"
+        body: dict[str, Any] = {
+            "acquirerId": "1022188000000000001",
+            "pspId": "1022172000000000001",
+            "codeType": "ORDER_CODE",
+            "paymentRequestId": prid,
+            "order": {
+                "referenceOrderId": f"ORD-{self._count}",
+                "orderDescription": "Two T-shirts",
+                "orderAmount": {"currency": amount[0], "value": str(amount[1])},
+                "merchant": {
+                    "referenceMerchantId": "M001",
+                    "merchantName": "Demo Shop Tokyo",
+                    "merchantMCC": "5651",
+                    "merchantAddress": {"region": "JP", "city": "Tokyo"},
+                },
+            },
+            "paymentAmount": {"currency": amount[0], "value": str(amount[1])},
+            "payToAmount": {"currency": pay_to[0], "value": str(pay_to[1] - promo)},
+            "paymentFactor": {"isCashierPayment": "true"},
+            "paymentExpiryTime": signing.format_time(
+                self.clock.now() + timedelta(seconds=expiry_seconds)
+            ),
+            "paymentNotifyUrl": self.base_url + "/aps/api/v1/payments/notifyPayment",
+            "paymentRedirectUrl": redirect_url,
+        }
+        if amount[0] != pay_to[0]:
+            body["paymentQuote"] = {
+                "quoteId": "Q1",
+                "quoteCurrencyPair": f"{amount[0]}/{pay_to[0]}",
+                "quotePrice": "9.05000000",
+            }
+        if promo:
+            body["paymentPromoInfo"] = {
+                "paymentPromoDetails": [
+                    {
+                        "promoId": "P1",
+                        "promoName": "Welcome voucher",
+                        "promoType": "CASHLESS_FIXED_VOUCHER",
+                        "savingsAmount": {"currency": pay_to[0], "value": str(promo)},
+                    }
+                ]
+            }
+        if not redirect_url:
+            del body["paymentRedirectUrl"]
+        self.orders[code] = body
+        return {"codeValue": code, **body}
+
+    def _answer(self, path: str, body: dict[str, Any]) -> Response:
+        raw = json.dumps(body).encode()
+        headers = signing.signed_response_headers(
+            self.private_key, self.client_id, path, raw, self.clock.now()
+        )
+        return Response(raw, 200, headers)
+
+    def _result(self, code: str) -> dict[str, str]:
+        status = "S" if code == "SUCCESS" else "U" if code == "UNKNOWN_EXCEPTION" else "F"
+        return {"resultCode": code, "resultStatus": status, "resultMessage": code.lower()}
+
+    def _build(self) -> Flask:
+        app = Flask("fake_alipay")
+
+        @app.post("/aps/api/v1/codes/inquiryCodeRules")
+        def rules() -> Response:
+            return self._answer(request.path, {"result": self._result("SUCCESS"), **RULES})
+
+        @app.post("/aps/api/v1/payments/<api>")
+        def payments(api: str) -> Response:
+            raw = request.get_data()
+            body = json.loads(raw)
+            verified = bool(self.wallet_public_key) and signing.verify(
+                self.wallet_public_key,
+                "POST",
+                request.path,
+                request.headers["Client-Id"],
+                request.headers["Request-Time"],
+                raw,
+                signing.parse_signature_header(request.headers["Signature"]).signature,
+            )
+            self.received[api].append({"raw": raw, "body": body, "verified": verified})
+            if not verified:
+                return self._answer(request.path, {"result": self._result("INVALID_SIGNATURE")})
+            if self.script[api]:
+                scripted = self.script[api].pop(0)
+                if scripted == "garbage":
+                    return Response("<html>502 Bad Gateway</html>", 502)
+                if scripted == "unsigned-S":
+                    return Response(json.dumps({"result": self._result("SUCCESS")}), 200)
+                return self._answer(request.path, {"result": self._result(scripted)})
+            if api == "userInitiatedPay":
+                order = self.orders.get(body["codeValue"])
+                if order is None:
+                    return self._answer(request.path, {"result": self._result("INVALID_CODE")})
+                first = self.decoded_by.setdefault(body["codeValue"], body["customerId"])
+                if first != body["customerId"]:
+                    answer = {"result": self._result("REPEAT_REQ_INCONSISTENT")}
+                    return self._answer(request.path, answer)
+                return self._answer(request.path, {"result": self._result("SUCCESS"), **order})
+            return self._answer(request.path, {"result": self._result("SUCCESS")})
+
+        return app
+
+    def signed_call(self, client: Any, path: str, body: dict[str, Any] | bytes, **overrides: Any):
+        """POST a request signed as Alipay+ to the wallet's test client."""
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = signing.signed_request_headers(
+            self.private_key, self.client_id, path, raw, self.clock.now()
+        )
+        headers.update(overrides)
+        return client.post(path, data=raw, headers=headers)
+
+    def verify_answer(self, path: str, response: Any) -> bool:
+        """Whether the wallet's answer carries a valid signature (lower-case headers)."""
+        names = {name.lower() for name, _ in response.headers.items()}
+        assert {"signature", "response-time", "client-id"} <= names
+        return signing.verify(
+            self.wallet_public_key,
+            "POST",
+            path,
+            response.headers["client-id"],
+            response.headers["response-time"],
+            response.get_data(),
+            signing.parse_signature_header(response.headers["signature"]).signature,
+        )

@@ -1,21 +1,28 @@
-"""The simulator's database: one SQLAlchemy Core MetaData, one engine per app."""
+"""The simulator's database: one SQLAlchemy MetaData, one engine per app."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+import os
+
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.pool import NullPool
 
 # Every table of the simulator is declared on this MetaData (in the module that owns it).
 metadata = MetaData()
 
+# Execution option that marks a connection as read-only: on SQLite it starts a deferred
+# transaction instead of BEGIN IMMEDIATE, so readers never queue behind the write lock.
+READ_ONLY = "aplus_read_only"
+
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and immediate write transactions."""
     if url.startswith("sqlite"):
+        in_memory = ":memory:" in url or url.rstrip("/") == "sqlite:"
         engine = create_engine(
             url,
             connect_args={"timeout": 30, "check_same_thread": False, "isolation_level": None},
-            poolclass=NullPool if ":memory:" not in url else None,
+            poolclass=None if in_memory else NullPool,
         )
 
         @event.listens_for(engine, "connect")
@@ -30,7 +37,18 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(conn):  # pragma: no cover - exercised through use
             # BEGIN IMMEDIATE: a transaction that will write takes the lock up front, so two
             # workers never both read "not decoded yet" and then both decode.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    # A pool inherited through fork() must not be shared with the parent (several workers).
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    return engine
+
+
+def read(engine: Engine) -> Connection:
+    """A connection for reads only (no write lock on SQLite); use as a context manager."""
+    return engine.connect().execution_options(**{READ_ONLY: True})

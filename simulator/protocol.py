@@ -1,0 +1,380 @@
+"""The inbound pipeline of the Alipay+ APIs: every request the wallet sends goes through `serve`.
+
+Order of checks (the real gateway's order as far as the spec shows; see docs/simulator.md):
+method -> media type -> Client-Id -> participant -> Request-Time -> signature -> JSON body ->
+contract (schema + domain rules) -> the engine. Every outcome is HTTP 200 with a `result`, the
+answer is signed as the SDKs expect (lower-case `signature`, `response-time`, `client-id`), and
+the exchange is journaled with the signature verdict and the violations found on both sides.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from flask import Response, request
+
+from contracts import catalogue, signing
+from simulator.state import Sim, current
+
+log = logging.getLogger(__name__)
+
+# The server SDK fetches code rules with this fixed placeholder instead of a signature (spec §2.3).
+PLACEHOLDER_SIGNATURE = "testing_signature"
+
+
+# -- result codes, declared once ---------------------------------------------------------------
+
+
+class ProtocolError(Exception):
+    """A protocol outcome other than SUCCESS; rendered centrally into the `result` object."""
+
+    code: ClassVar[str] = "PROCESS_FAIL"
+    status: ClassVar[str] = "F"  # used only if the catalogue lacks the code for this API
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.code)
+        self.message = message
+
+
+class ParamIllegal(ProtocolError):
+    """PARAM_ILLEGAL: a header or body field is missing or malformed (the message names it)."""
+
+    code = "PARAM_ILLEGAL"
+
+
+class MethodNotSupported(ProtocolError):
+    """METHOD_NOT_SUPPORTED: the Alipay+ APIs take POST only."""
+
+    code = "METHOD_NOT_SUPPORTED"
+
+
+class MediaTypeNotAcceptable(ProtocolError):
+    """MEDIA_TYPE_NOT_ACCEPTABLE: the body is not sent as application/json."""
+
+    code = "MEDIA_TYPE_NOT_ACCEPTABLE"
+
+
+class InvalidApi(ProtocolError):
+    """INVALID_API: no such API under /aps/."""
+
+    code = "INVALID_API"
+
+
+class InvalidClient(ProtocolError):
+    """INVALID_CLIENT: the Client-Id is not a registered participant."""
+
+    code = "INVALID_CLIENT"
+
+
+class InvalidSignature(ProtocolError):
+    """INVALID_SIGNATURE: the Signature header is missing, malformed or does not verify."""
+
+    code = "INVALID_SIGNATURE"
+
+
+class KeyNotFound(ProtocolError):
+    """KEY_NOT_FOUND: the participant has no public key registered."""
+
+    code = "KEY_NOT_FOUND"
+
+
+class AccessDenied(ProtocolError):
+    """ACCESS_DENIED: the payment belongs to another participant."""
+
+    code = "ACCESS_DENIED"
+
+
+class InvalidCode(ProtocolError):
+    """INVALID_CODE: the code value is not one Alipay+ issued."""
+
+    code = "INVALID_CODE"
+
+
+class ExpiredCode(ProtocolError):
+    """EXPIRED_CODE: the code's payment is past its paymentExpiryTime."""
+
+    code = "EXPIRED_CODE"
+
+
+class OrderIsClosed(ProtocolError):
+    """ORDER_IS_CLOSED: the order was closed (or already paid or failed)."""
+
+    code = "ORDER_IS_CLOSED"
+
+
+class OrderNotExist(ProtocolError):
+    """ORDER_NOT_EXIST: no decoded payment with this paymentRequestId."""
+
+    code = "ORDER_NOT_EXIST"
+
+
+class RepeatReqInconsistent(ProtocolError):
+    """REPEAT_REQ_INCONSISTENT: same idempotency key, different compared fields."""
+
+    code = "REPEAT_REQ_INCONSISTENT"
+
+
+class UnknownException(ProtocolError):
+    """UNKNOWN_EXCEPTION: an internal error; the wallet should retry the identical request."""
+
+    code = "UNKNOWN_EXCEPTION"
+    status = "U"
+
+
+def result(api: str, code: str, message: str | None = None, status: str = "F") -> dict[str, str]:
+    """The `result` object for `code`, from the catalogue (falls back to `status` if absent)."""
+    try:
+        return catalogue.result(api, code, message)
+    except KeyError:
+        # An unknown path has no API of its own: the common codes mean the same everywhere.
+        for other in catalogue.apis():
+            try:
+                return catalogue.result(other, code, message)
+            except KeyError:
+                continue
+        log.warning("result code %s is not in the catalogue for %s", code, api)
+        return {"resultCode": code, "resultStatus": status, "resultMessage": message or code}
+
+
+def success(api: str) -> dict[str, str]:
+    """The SUCCESS result for `api`."""
+    return result(api, "SUCCESS", "Success", status="S")
+
+
+def dumps(message: dict[str, Any]) -> str:
+    """The exact JSON text the simulator sends (compact, UTF-8)."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+# -- the pipeline ------------------------------------------------------------------------------
+
+
+@dataclass
+class Inbound:
+    """One authenticated, parsed request handed to an engine handler."""
+
+    api: str
+    client_id: str
+    participant: dict[str, Any]
+    body: dict[str, Any]
+    path: str
+    payment_request_id: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class _Exchange:
+    api: str
+    path: str
+    client_id: str = ""
+    signature: str = "not-checked"
+    request_violations: list[dict[str, str]] = field(default_factory=list)
+    payment_request_id: str | None = None
+    error: str | None = None
+    note: str | None = None
+
+
+Handler = Callable[[Inbound], "dict[str, Any] | str"]
+
+
+def check(api: str, kind: str, message: dict[str, Any]) -> list[dict[str, str]]:
+    """The contract violations of `message` (contracts.validate), as journal dicts."""
+    from contracts import validate  # imported on first use: it compiles the schemas
+
+    return [
+        {"pointer": v.pointer, "rule": v.rule, "message": v.message}
+        for v in validate(api, kind, message)
+    ]
+
+
+def _request_uri() -> str:
+    query = request.query_string.decode("latin-1")
+    return request.path + (f"?{query}" if query else "")
+
+
+def _authenticate(sim: Sim, api: str, ex: _Exchange, raw: bytes) -> dict[str, Any]:
+    """Check method, media type, client, time and signature; return the participant."""
+    if request.method != "POST":
+        raise MethodNotSupported(
+            f"{request.method} is not supported; the Alipay+ APIs take POST with a JSON body"
+        )
+    content_type = request.headers.get("Content-Type")
+    if content_type is not None and request.mimetype not in ("application/json", "text/json"):
+        raise MediaTypeNotAcceptable(
+            f"Content-Type {content_type!r} is not acceptable; send application/json; charset=UTF-8"
+        )
+    client_id = request.headers.get("Client-Id")
+    if not client_id:
+        raise ParamIllegal("header Client-Id is missing")
+    ex.client_id = client_id
+    participant = sim.keys.participant(client_id)
+    if participant is None:
+        raise InvalidClient(
+            f"Client-Id {client_id!r} is not registered; register it with "
+            f"PUT /_sim/participants/{client_id} or use {sim.config.default_client_id!r}"
+        )
+    request_time = request.headers.get("Request-Time")
+    if request_time is not None:
+        try:
+            signing.parse_time(request_time)
+        except ValueError as exc:
+            raise ParamIllegal(
+                f"header Request-Time {request_time!r} is not a valid time: {exc}"
+            ) from exc
+    if participant["signatureMode"] == "off":
+        ex.signature = "not-checked"
+        return participant
+    header = request.headers.get("Signature")
+    if not header:
+        ex.signature = "missing"
+        raise InvalidSignature("header Signature is missing")
+    if request_time is None:
+        raise ParamIllegal("header Request-Time is missing (it is part of the signed content)")
+    if api == "inquiryCodeRules" and PLACEHOLDER_SIGNATURE in header:
+        # The official server SDK never signs this call (FileDownloadUtils): accept it.
+        ex.signature = "placeholder"
+        return participant
+    try:
+        parsed = signing.parse_signature_header(header)
+    except ValueError as exc:
+        ex.signature = "invalid"
+        raise InvalidSignature(f"header Signature is malformed: {exc}") from exc
+    if not participant["publicKey"]:
+        ex.signature = "invalid"
+        raise KeyNotFound(
+            f"no public key is registered for {client_id!r}; PUT /_sim/participants/"
+            f"{client_id} with publicKey, or set signatureMode to off"
+        )
+    key = sim.keys.load_public_key(participant["publicKey"])
+    if not signing.verify(
+        key, "POST", _request_uri(), client_id, request_time, raw, parsed.signature
+    ):
+        ex.signature = "invalid"
+        raise InvalidSignature(
+            "signature does not verify: sign 'POST <path>\\n<Client-Id>.<Request-Time>.<body>' "
+            "over the exact bytes sent, with the key registered for this Client-Id"
+        )
+    ex.signature = "valid"
+    return participant
+
+
+def _parse_body(api: str, raw: bytes, ex: _Exchange) -> dict[str, Any]:
+    if not raw.strip() and api == "inquiryCodeRules":
+        return {}  # "no parameters" per the API page
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        ex.request_violations.append({"pointer": "", "rule": "json", "message": str(exc)})
+        raise ParamIllegal(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        ex.request_violations.append(
+            {"pointer": "", "rule": "type", "message": "the body must be a JSON object"}
+        )
+        raise ParamIllegal("the body must be a JSON object")
+    return body
+
+
+def serve(api: str, handler: Handler | None) -> Response:
+    """Run one inbound request through the pipeline and answer it (never raises)."""
+    started = time.perf_counter()
+    sim = current()
+    raw = request.get_data(cache=True)
+    ex = _Exchange(api=api, path=request.path)
+    answer: dict[str, Any] | str
+    try:
+        if handler is None:
+            raise InvalidApi(f"{request.path} is not an Alipay+ API served here")
+        participant = _authenticate(sim, api, ex, raw)
+        body = _parse_body(api, raw, ex)
+        if isinstance(body.get("paymentRequestId"), str):
+            ex.payment_request_id = body["paymentRequestId"]
+        ex.request_violations.extend(check(api, "request", body))
+        if ex.request_violations:
+            first = ex.request_violations[0]
+            more = len(ex.request_violations) - 1
+            raise ParamIllegal(
+                f"{first['pointer'] or '(body)'}: {first['message']}"
+                + (f" (and {more} more problem(s))" if more else "")
+            )
+        inbound = Inbound(api, ex.client_id, participant, body, request.path)
+        answer = handler(inbound)
+        ex.payment_request_id = inbound.payment_request_id or ex.payment_request_id
+        ex.note = inbound.note
+    except ProtocolError as exc:
+        answer = {"result": result(api, exc.code, exc.message, exc.status)}
+    except Exception:
+        ex.error = traceback.format_exc()
+        log.exception("internal error in %s", api)
+        answer = {
+            "result": result(
+                api,
+                UnknownException.code,
+                "internal error in the simulator; retry the identical request (the journal "
+                "has the details)",
+                "U",
+            )
+        }
+    return _respond(sim, api, ex, raw, answer, started)
+
+
+def _respond(
+    sim: Sim,
+    api: str,
+    ex: _Exchange,
+    raw: bytes,
+    answer: dict[str, Any] | str,
+    started: float,
+) -> Response:
+    if isinstance(answer, str):
+        text, message = answer, json.loads(answer)
+    else:
+        text, message = dumps(answer), answer
+    payload = text.encode()
+    headers = signing.signed_response_headers(
+        sim.keys.private_key, ex.client_id, _request_uri(), payload, sim.clock.now()
+    )
+    response = Response(payload, status=200)
+    for name, value in headers.items():
+        response.headers.set(name, value)
+    response_violations: list[dict[str, str]] = []
+    if api != "unknown":
+        try:
+            response_violations = check(api, "response", message)
+        except Exception:  # the validator must never break an answer
+            log.exception("validating the %s response failed", api)
+    if response_violations:
+        log.warning("the simulator answered %s with violations: %s", api, response_violations)
+    if sim.journal is not None:
+        outcome = message.get("result") or {}
+        try:
+            sim.journal.record(
+                direction="inbound",
+                api=api,
+                client_id=ex.client_id,
+                payment_request_id=ex.payment_request_id,
+                method=request.method,
+                path=ex.path,
+                url=request.url,
+                request_headers=dict(request.headers.items()),
+                request_body=raw.decode("utf-8", "replace"),
+                response_status=200,
+                response_headers=dict(response.headers.items()),
+                response_body=text,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                signature=ex.signature,
+                request_violations=ex.request_violations,
+                response_violations=response_violations,
+                result_status=outcome.get("resultStatus"),
+                result_code=outcome.get("resultCode"),
+                error=ex.error,
+                note=ex.note,
+            )
+        except Exception:
+            log.exception("journaling a %s exchange failed", api)
+    return response

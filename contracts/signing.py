@@ -296,13 +296,15 @@ _B64_RE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 _URLSAFE_B64_RE = re.compile(r"[A-Za-z0-9_\-]+={0,2}")
 
 
-def parse_signature_header(value: str, *, lenient: bool = False) -> SignatureHeader:
+def parse_signature_header(value: str | bytes, *, lenient: bool = False) -> SignatureHeader:
     """Parse `algorithm=RSA256,keyVersion=1,signature=...` in any order, with or without spaces.
 
     The signature may be URL-encoded (upper- or lower-case escapes) or raw standard base64.
     A missing keyVersion means the SDK default "1". With lenient=True, URL-safe base64 without
     padding (a community-code deviation) is also accepted and normalised to standard base64.
     """
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("latin-1")
     if value is None or not str(value).strip():
         raise SignatureError("Signature header is empty")
     parts: dict[str, str] = {}
@@ -350,11 +352,23 @@ def _normalise_signature(text: str, *, lenient: bool) -> str:
     if not text:
         raise SignatureError("Signature header has an empty 'signature='")
     decoded = unquote(text) if "%" in text else text
-    if _B64_RE.fullmatch(decoded) and len(decoded) % 4 == 0:
-        return decoded
+    preview = decoded if len(decoded) <= 24 else decoded[:20] + "..."
+    if _B64_RE.fullmatch(decoded):
+        if len(decoded) % 4 == 0:
+            return decoded
+        if not lenient:
+            raise SignatureError(
+                f"Signature value {preview!r} is not padded base64 (length {len(decoded)} is "
+                "not a multiple of 4); send standard base64 with its = padding, URL-encoded"
+            )
     if lenient and _URLSAFE_B64_RE.fullmatch(decoded):
         standard = decoded.rstrip("=").replace("-", "+").replace("_", "/")
-        return standard + "=" * (-len(standard) % 4)
+        standard += "=" * (-len(standard) % 4)
+        try:
+            base64.b64decode(standard, validate=True)
+        except (binascii.Error, ValueError):
+            raise SignatureError(f"Signature value {preview!r} is not base64") from None
+        return standard
     if " " in decoded and _B64_RE.fullmatch(decoded.replace(" ", "+")):
         raise SignatureError(
             "Signature value has spaces where base64 has '+': it was form-decoded; "
@@ -362,10 +376,12 @@ def _normalise_signature(text: str, *, lenient: bool) -> str:
         )
     if _URLSAFE_B64_RE.fullmatch(decoded):
         raise SignatureError(
-            "Signature value is URL-safe base64 (- and _ or no = padding); "
+            f"Signature value {preview!r} has '-' or '_' (URL-safe base64?); "
             "Alipay+ uses standard base64 (+ / =), URL-encoded"
         )
-    raise SignatureError("Signature value is not base64 (expected URL-encoded standard base64)")
+    raise SignatureError(
+        f"Signature value {preview!r} is not base64 (expected URL-encoded standard base64)"
+    )
 
 
 def format_signature_header(signature_b64: str, key_version: str = DEFAULT_KEY_VERSION) -> str:

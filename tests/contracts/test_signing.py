@@ -409,10 +409,16 @@ def test_parse_signature_header_keeps_the_key_version() -> None:
         (f"algorithm=RSA256,signature={SIG},signature={SIG}", "more than once"),
         ("algorithm=RSA256,keyVersion=1,signature=", "empty 'signature='"),
         ("algorithm=RSA256,keyVersion=,signature=abcd", "empty 'keyVersion='"),
-        ("algorithm=RSA256, keyVersion=2, signature=testing_signature", "not base64|URL-safe"),
+        # the MPP server SDK's placeholder when it fetches code rules
+        (
+            "algorithm=RSA256, keyVersion=2, signature=testing_signature",
+            "'testing_signature' has '-' or '_'",
+        ),
         (f"algorithm=RSA256,keyVersion=1,signature={SIG.replace('+', ' ')}", "form-decoded"),
-        (f"algorithm=RSA256,keyVersion=1,signature={SIG[:-1]}", "URL-safe|not base64"),
+        (f"algorithm=RSA256,keyVersion=1,signature={SIG[:-1]}", "not padded base64"),
+        (f"algorithm=RSA256,keyVersion=1,signature={SIG.rstrip('=')}", "not padded base64"),
         ("algorithm=RSA256,keyVersion=1,signature=ab-_cd", "URL-safe base64"),
+        ("algorithm=RSA256,keyVersion=1,signature=ab*cd", "'ab\\*cd' is not base64"),
         ("algorithm=RSA256,keyVersion=1,signature=%ZZ%2B", "not base64"),
     ],
 )
@@ -429,6 +435,14 @@ def test_lenient_mode_reads_url_safe_unpadded_base64(key: signing.RSAPrivateKey)
     with pytest.raises(SignatureError, match="URL-safe"):
         signing.parse_signature_header(header)
     assert signing.parse_signature_header(header, lenient=True).signature == value
+    with pytest.raises(SignatureError, match="not base64"):
+        signing.parse_signature_header("algorithm=RSA256,signature=a", lenient=True)
+
+
+def test_header_given_as_bytes_is_read(key: signing.RSAPrivateKey) -> None:
+    value = signing.sign(key, "POST", NOTIFY, CLIENT, TIME, BODY)
+    raw = signing.format_signature_header(value).encode()
+    assert signing.parse_signature_header(raw).signature == value
 
 
 # ---------------------------------------------------------------------------------------------

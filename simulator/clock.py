@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, Engine, Integer, String, Table, select
 
-from simulator.db import metadata
+from simulator.db import metadata, read
 
 clock_table = Table(
     "sim_clock",
@@ -65,7 +65,7 @@ class Clock:
         """The current time."""
         if self.mode == "real":
             return datetime.now(UTC)
-        with self.engine.connect() as conn:
+        with read(self.engine) as conn:
             value = conn.execute(select(clock_table.c.now).where(clock_table.c.id == 1)).scalar()
         return parse_time(value)
 

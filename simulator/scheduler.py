@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, and_, or_, select
 
-from simulator.db import metadata
+from simulator.db import metadata, read
 
 log = logging.getLogger(__name__)
 
@@ -159,19 +159,19 @@ class Scheduler:
             query = query.where(jobs_table.c.key == key)
         if kind is not None:
             query = query.where(jobs_table.c.kind == kind)
-        with self.engine.connect() as conn:
+        with read(self.engine) as conn:
             rows = conn.execute(query.order_by(jobs_table.c.due_at, jobs_table.c.id)).all()
         return [self._as_dict(row) for row in rows]
 
     def jobs(self, limit: int = 100) -> list[dict[str, Any]]:
         """The most recent jobs of any status, newest first (for tests and the dashboard)."""
         query = select(jobs_table).order_by(jobs_table.c.id.desc()).limit(limit)
-        with self.engine.connect() as conn:
+        with read(self.engine) as conn:
             return [self._as_dict(row) for row in conn.execute(query).all()]
 
     def next_due(self) -> datetime | None:
         """When the soonest pending job falls due, if any."""
-        with self.engine.connect() as conn:
+        with read(self.engine) as conn:
             value = conn.execute(
                 select(jobs_table.c.due_at)
                 .where(jobs_table.c.status == "pending")

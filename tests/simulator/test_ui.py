@@ -1,0 +1,418 @@
+"""The dashboard: what a wallet developer sees on /_sim/ui, its order pages and its journal page."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from simulator import clock, journal, ui
+from simulator.config import SimConfig
+from simulator.db import make_engine, metadata
+from simulator.state import Sim
+
+START = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+UIP = "/aps/api/v1/payments/userInitiatedPay"
+NOTIFY = "/aps/api/v1/payments/notifyPayment"
+INQUIRY = "/aps/api/v1/payments/inquiryPayment"
+PR = "20260301111213141516171819A2021"
+
+
+class FakePayments:
+    """The part of D's payment engine the dashboard reads, over a dict of views."""
+
+    def __init__(self, sim: Sim) -> None:
+        self.sim = sim
+        self.views: dict[str, dict[str, Any]] = {}
+        self.records: dict[str, dict[str, Any]] = {}
+
+    def add(self, view: dict[str, Any], record: dict[str, Any] | None = None) -> None:
+        self.views[view["paymentRequestId"]] = view
+        self.records[view["paymentRequestId"]] = record or {}
+
+    def list(self, limit: int = 50, client_id: str | None = None) -> list[dict[str, Any]]:
+        views = [v for v in self.views.values() if client_id in (None, v["clientId"])]
+        return [{k: v for k, v in view.items() if k != "exchanges"} for view in views][:limit]
+
+    def get_view(self, payment_request_id: str) -> dict[str, Any] | None:
+        view = self.views.get(payment_request_id)
+        if view is None:
+            return None
+        exchanges = self.sim.journal.query(payment_request_id=payment_request_id, limit=1000)
+        return {**view, "exchanges": list(reversed(exchanges))}
+
+    def get_record(self, payment_request_id: str) -> dict[str, Any] | None:
+        return self.records.get(payment_request_id)
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app with the clock, the journal, a fake payment engine and the dashboard."""
+    cfg = SimConfig.from_any(
+        {
+            "data_dir": tmp_path / "sim",
+            "clock": "virtual",
+            "clock_start": START.isoformat(),
+            "run_scheduler": False,
+            "testing": True,
+        }
+    )
+    cfg.data_dir.mkdir(parents=True)
+    app = Flask("simulator")
+    sim = Sim(config=cfg, engine=make_engine(cfg.database_url))
+    app.extensions["aplus_sim"] = sim
+    metadata.create_all(sim.engine)
+    clock.init_app(app)
+    journal.init_app(app)
+    sim.payments = FakePayments(sim)
+    ui.init_app(app)
+    return app
+
+
+@pytest.fixture
+def sim(app):
+    return app.extensions["aplus_sim"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def exchange(**overrides):
+    fields = {
+        "direction": "inbound",
+        "api": "userInitiatedPay",
+        "client_id": "MPP_A",
+        "payment_request_id": PR,
+        "path": UIP,
+        "request_headers": {"Client-Id": "MPP_A", "Signature": "algorithm=RSA256,signature=abc"},
+        "request_body": '{"codeValue":"281666040000"}',
+        "response_status": 200,
+        "response_headers": {"content-type": "application/json"},
+        "response_body": '{"result":{"resultCode":"SUCCESS","resultStatus":"S"}}',
+        "latency_ms": 2.0,
+        "signature": "valid",
+        "request_violations": [],
+        "response_violations": [],
+        "result_status": "S",
+        "result_code": "SUCCESS",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def invalid_signature(**overrides):
+    body = (
+        '{"result":{"resultCode":"INVALID_SIGNATURE","resultStatus":"F",'
+        '"resultMessage":"signature verification failed"}}'
+    )
+    fields = {
+        "signature": "invalid",
+        "result_status": "F",
+        "result_code": "INVALID_SIGNATURE",
+        "response_body": body,
+    }
+    return exchange(**{**fields, **overrides})
+
+
+def text_of(response) -> str:
+    """The page as a reader sees it: tags dropped, entities decoded, spaces collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
+
+
+def view(status="CREATED", **overrides):
+    base = {
+        "paymentRequestId": PR,
+        "clientId": "MPP_A",
+        "status": status,
+        "merchantName": "Demo Ramen",
+        "orderDescription": "Ramen",
+        "orderAmount": {"currency": "JPY", "value": "1200"},
+        "paymentAmount": {"currency": "USD", "value": "812"},
+        "payToAmount": {"currency": "JPY", "value": "1200"},
+        "customerId": None,
+        "createdTime": "2026-03-01T18:00:00+08:00",
+        "paymentExpiryTime": "2026-03-01T18:10:00+08:00",
+        "reversalRequired": False,
+        "codeValue": "281666040000123",
+        "paymentId": None,
+        "paymentTime": None,
+        "paymentResult": None,
+        "closeReason": None,
+        "reversal": {"required": False, "reason": None, "status": None},
+        "refunds": [],
+    }
+    base.update(overrides)
+    return base
+
+
+def test_overview_says_why_the_last_request_failed(sim, client):
+    sim.journal.record(**exchange(note="fine"))
+    sim.clock.advance(1)
+    sim.journal.record(**invalid_signature())
+    page = client.get("/_sim/ui")
+    assert page.status_code == 200
+    text = text_of(page)
+    assert (
+        "Your last request (userInitiatedPay) failed because: The signature does not verify" in text
+    )
+    assert "does not verify with the public key registered for clientId MPP_A" in text
+    # the result code is explained with the catalogue's meaning and action
+    assert "Alipay+ (the simulator) answered INVALID_SIGNATURE (F)" in text
+    assert "resultMessage: signature verification failed" in text
+    assert "What to do:" in text
+    # highlighted: the card and the verdict badge carry the problem styles
+    markup = page.get_data(as_text=True)
+    assert 'class="card bad"' in markup and "v-invalid" in markup
+
+
+def test_overview_reports_a_clean_last_request_and_the_wallets_last_answer(sim, client):
+    sim.journal.record(**invalid_signature())
+    sim.journal.record(**exchange())
+    sim.journal.record(
+        **exchange(
+            direction="outbound",
+            api="inquiryPayment",
+            path=INQUIRY,
+            url="http://127.0.0.1:9/aps/api/v1/payments/inquiryPayment",
+            response_status=None,
+            response_headers={},
+            response_body=None,
+            result_status=None,
+            result_code=None,
+            signature="not-checked",
+            error="timeout",
+            note="poll 2 of 8",
+        )
+    )
+    text = text_of(client.get("/_sim/ui/"))
+    assert "Your last request (userInitiatedPay) went through: SUCCESS" in text
+    assert (
+        "The last call to your wallet (inquiryPayment) failed because: Calling your wallet failed: timeout"
+        in text
+    )
+    assert "did not answer within the timeout" in text
+    # the older failure stays listed under recent problems
+    assert "userInitiatedPay: The signature does not verify" in text
+
+
+def test_overview_lists_orders_with_state_badges_and_problem_counts(sim, client):
+    sim.payments.add(view("DECODED"))
+    sim.payments.add(view("CLOSED", paymentRequestId="OTHER-1", closeReason="expired"))
+    sim.journal.record(**invalid_signature())
+    page = client.get("/_sim/ui")
+    markup = page.get_data(as_text=True)
+    rows = re.findall(r"<tr class=\"[^\"]*\">.*?</tr>", markup, flags=re.S)
+    decoded = next(r for r in rows if PR in r)
+    closed = next(r for r in rows if "OTHER-1" in r)
+    assert 'badge s-DECODED">DECODED' in decoded and 'class="problem"' in decoded
+    assert 'badge s-CLOSED">CLOSED' in closed and 'class="problem"' not in closed
+    assert f'href="/_sim/ui/payments/{PR}"' in decoded
+    text = text_of(page)
+    assert "1200 JPY" in text and "8.12 USD" in text
+
+
+def test_empty_dashboard_tells_how_to_start(client):
+    text = text_of(client.get("/_sim/ui"))
+    assert "No request from a wallet yet" in text
+    assert "No orders yet" in text
+    assert "None: every exchange so far" in text
+
+
+def test_payment_page_shows_the_timeline_in_order(sim, client):
+    created = sim.clock.now()
+    sim.payments.add(
+        view("SUCCESS", paymentTime="2026-03-01T18:00:09+08:00", customerId="C-1"),
+        {
+            "created": created,
+            "decoded_at": (created + timedelta(seconds=3)).isoformat(),
+            "final_at": (created + timedelta(seconds=9)).isoformat(),
+            "final_source": "notifyPayment",
+        },
+    )
+    sim.clock.advance(3)
+    sim.journal.record(**exchange(note="decode"))
+    sim.clock.advance(4)
+    sim.journal.record(
+        **exchange(
+            direction="outbound",
+            api="inquiryPayment",
+            path=INQUIRY,
+            note="poll 1 of 8",
+            response_body='{"result":{"resultStatus":"S"},"paymentResult":{"resultStatus":"U"}}',
+        )
+    )
+    sim.clock.advance(2)
+    sim.journal.record(
+        **exchange(
+            api="notifyPayment",
+            path=NOTIFY,
+            note="notify",
+            request_violations=[
+                {
+                    "pointer": "/paymentAmount/value",
+                    "rule": "amount.minor-units",
+                    "message": "12.00 is not an integer number of minor units",
+                }
+            ],
+        )
+    )
+    sim.journal.record(**exchange(payment_request_id="SOMEONE-ELSE", note="unrelated"))
+    page = client.get(f"/_sim/ui/payments/{PR}")
+    assert page.status_code == 200
+    text = text_of(page)
+    order = [
+        "Order created",
+        "+3.0 s",
+        "decode",
+        "Order code decoded",
+        "+7.0 s",
+        "poll 1 of 8",
+        "+9.0 s",
+        "notify",
+        "Payment succeeded (learned from notifyPayment)",
+    ]
+    positions = [text.index(item) for item in order]
+    assert positions == sorted(positions), text
+    assert "unrelated" not in text
+    assert "1 contract violation(s) in your notifyPayment request" in text
+    assert "/paymentAmount/value: 12.00 is not an integer number of minor units" in text
+    assert "1 problem(s)" in text
+    markup = page.get_data(as_text=True)
+    # every exchange carries its raw messages behind a <details> toggle
+    assert markup.count("<summary>Raw request and answer</summary>") == 3
+    assert "Client-Id: MPP_A" in text
+    assert '"codeValue": "281666040000"' in html.unescape(markup)
+
+
+def test_unknown_payment_is_a_404_page(client):
+    page = client.get("/_sim/ui/payments/NOPE")
+    assert page.status_code == 404
+    assert "No payment NOPE" in text_of(page)
+
+
+def test_journal_page_filters_and_highlights_problems(sim, client):
+    ok = sim.journal.record(**exchange(client_id="MPP_A"))
+    bad = sim.journal.record(**invalid_signature(client_id="MPP_B", payment_request_id="PR-B"))
+    page = client.get("/_sim/ui/journal")
+    markup = page.get_data(as_text=True)
+    assert re.search(rf'<tr class="problem" data-entry="{bad}">', markup)
+    assert re.search(rf'<tr class="" data-entry="{ok}">', markup)
+    only = client.get("/_sim/ui/journal?problems=1").get_data(as_text=True)
+    assert f'data-entry="{bad}"' in only and f'data-entry="{ok}"' not in only
+    by_client = client.get("/_sim/ui/journal?clientId=MPP_A&api=&paymentRequestId=")
+    assert by_client.status_code == 200
+    markup = by_client.get_data(as_text=True)
+    assert f'data-entry="{ok}"' in markup and f'data-entry="{bad}"' not in markup
+
+
+def test_journal_page_pages_backwards(sim, client):
+    ids = [sim.journal.record(**exchange(note=f"n{i}")) for i in range(5)]
+    markup = client.get("/_sim/ui/journal?limit=2").get_data(as_text=True)
+    assert [int(i) for i in re.findall(r'data-entry="(\d+)"', markup)] == [ids[4], ids[3]]
+    older = re.search(r'id="older" href="([^"]+)"', markup).group(1)
+    markup = client.get(html.unescape(older)).get_data(as_text=True)
+    assert [int(i) for i in re.findall(r'data-entry="(\d+)"', markup)] == [ids[2], ids[1]]
+
+
+def test_journal_page_explains_bad_filters(client):
+    page = client.get("/_sim/ui/journal?limit=lots")
+    assert page.status_code == 400
+    assert "limit must be a positive integer" in text_of(page)
+
+
+def test_entry_page_shows_one_exchange_in_full(sim, client):
+    entry_id = sim.journal.record(
+        **exchange(
+            direction="outbound",
+            api="cancelPayment",
+            path="/aps/api/v1/payments/cancelPayment",
+            response_status=500,
+            response_body="<html>Internal Server Error</html>",
+            result_status=None,
+            result_code=None,
+        )
+    )
+    page = client.get(f"/_sim/ui/journal/{entry_id}")
+    assert page.status_code == 200
+    text = text_of(page)
+    assert f"Exchange #{entry_id}: cancelPayment" in text
+    assert "HTTP 500" in text and "Answer HTTP 200 with a result object" in text
+    assert client.get("/_sim/ui/journal/999").status_code == 404
+
+
+def test_untrusted_bodies_headers_and_notes_are_escaped(sim, client):
+    script = "<script>alert('x')</script>"
+    sim.payments.add(view())
+    sim.journal.record(
+        **invalid_signature(
+            request_body=f'{{"codeValue":"{script}"}}',
+            request_headers={"X-Evil": script},
+            response_body=script,
+            note=script,
+            client_id=script,
+            request_violations=[{"pointer": "/codeValue", "rule": script, "message": script}],
+        )
+    )
+    for path in ("/_sim/ui", f"/_sim/ui/payments/{PR}", "/_sim/ui/journal", "/_sim/ui/journal/1"):
+        markup = client.get(path).get_data(as_text=True)
+        assert "<script>" not in markup, path
+        assert "&lt;script&gt;" in markup, path
+
+
+def test_explain_covers_every_kind_of_problem():
+    def entry(**kw):
+        return {**exchange(**kw), "id": 1, "time": START.isoformat(), "problem": True}
+
+    assert ui.explain({**exchange(), "id": 1, "time": "", "problem": False}) == []
+    kinds = {
+        "missing": [r.kind for r in ui.explain(entry(signature="missing"))],
+        "wallet answer violations": [
+            r.title
+            for r in ui.explain(
+                entry(
+                    direction="outbound",
+                    api="inquiryPayment",
+                    response_violations=[
+                        {"pointer": "/result", "rule": "required", "message": "m"}
+                    ],
+                )
+            )
+        ],
+        "simulator bug": [
+            r.title
+            for r in ui.explain(
+                entry(response_violations=[{"pointer": "", "rule": "r", "message": "m"}])
+            )
+        ],
+        "undocumented code": [
+            r.detail
+            for r in ui.explain(
+                entry(direction="outbound", api="refund", result_status="F", result_code="NOPE")
+            )
+        ],
+        "refused": [
+            r.detail
+            for r in ui.explain(
+                entry(
+                    direction="outbound",
+                    url="http://127.0.0.1:9/x",
+                    error="connection refused",
+                    response_status=None,
+                    response_body=None,
+                )
+            )
+        ],
+    }
+    assert kinds["missing"] == ["signature"]
+    assert kinds["wallet answer violations"] == [
+        "1 contract violation(s) in your wallet's answer to inquiryPayment"
+    ]
+    assert kinds["simulator bug"] == ["The simulator's own answer broke the contract"]
+    assert kinds["undocumented code"] == ["NOPE is not a documented result code of refund."]
+    assert kinds["refused"] == ["Nothing is listening at http://127.0.0.1:9/x."]

@@ -67,20 +67,33 @@ def _named_classes() -> dict[str, str]:
 
 
 @cache
+def _all_category_ranges() -> dict[str, tuple[tuple[int, int], ...]]:
+    """Code-point ranges of every two-letter Unicode general category, in one pass."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    category = unicodedata.category
+    current, start = category("\0"), 0
+    for cp in range(1, sys.maxunicode + 1):
+        cat = category(chr(cp))
+        if cat != current:
+            ranges.setdefault(current, []).append((start, cp - 1))
+            current, start = cat, cp
+    ranges.setdefault(current, []).append((start, sys.maxunicode))
+    return {cat: tuple(r) for cat, r in ranges.items()}
+
+
+@cache
 def _category_ranges(category: str) -> tuple[tuple[int, int], ...]:
     """Code-point ranges whose Unicode general category starts with `category` (L, Lu, Nd...)."""
-    ranges: list[tuple[int, int]] = []
-    start = -1
-    for cp in range(sys.maxunicode + 1):
-        hit = unicodedata.category(chr(cp)).startswith(category)
-        if hit and start < 0:
-            start = cp
-        elif not hit and start >= 0:
-            ranges.append((start, cp - 1))
-            start = -1
-    if start >= 0:
-        ranges.append((start, sys.maxunicode))
-    return tuple(ranges)
+    merged = sorted(
+        r for cat, rs in _all_category_ranges().items() if cat.startswith(category) for r in rs
+    )
+    out: list[tuple[int, int]] = []
+    for lo, hi in merged:
+        if out and out[-1][1] == lo - 1:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return tuple(out)
 
 
 def _complement(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:

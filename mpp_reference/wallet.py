@@ -506,13 +506,13 @@ class Wallet:
             payment = self.payment(prid, conn)
             if payment is None or not payment.decoded:
                 raise OrderNotExist(f"paymentRequestId {prid!r} is unknown to this wallet")
-            if request.get("paymentId") != payment.payment_id:
-                raise ParamIllegal(
-                    f"/paymentId: {request.get('paymentId')!r} is not the paymentId of {prid}"
-                )
             if payment.status != "SUCCESS":
                 raise OrderStatusInvalid(
                     f"payment {prid} is {payment.status}; only successful payments can be refunded"
+                )
+            if request.get("paymentId") != payment.payment_id:
+                raise ParamIllegal(
+                    f"/paymentId: {request.get('paymentId')!r} is not the paymentId of {prid}"
                 )
             if payment.payment_time and now - signing.parse_time(payment.payment_time) > (
                 REFUND_WINDOW

@@ -47,25 +47,44 @@ class Env:
         return answer.get_json()
 
 
+class _Swappable:
+    """One WSGI server for the session; each test plugs its own FakeAlipay in."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+@pytest.fixture(scope="session")
+def alipay_server() -> Iterator[tuple[Any, _Swappable]]:
+    """A loopback server (port 0) whose app each test replaces."""
+    holder = _Swappable()
+    with live_server(holder) as server:
+        yield server, holder
+
+
 @pytest.fixture
-def env(tmp_path) -> Iterator[Env]:
+def env(tmp_path, alipay_server) -> Iterator[Env]:
     """A wallet (KRW, Faker users) talking to a FakeAlipay served on 127.0.0.1, port 0."""
     clock = FakeClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
     alipay = FakeAlipay(clock)
-    with live_server(alipay.app) as server:
-        alipay.base_url = server.url
-        app = create_app(
-            {
-                "data_dir": tmp_path / "wallet",
-                "alipay_url": server.url,
-                "alipay_public_key": alipay.public_key_base64,
-                "run_outbox": False,
-                "testing": True,
-                "users_file": str(tmp_path / "no-such-users.json"),
-            },
-            clock=clock,
-        )
-        wallet = app.extensions["mpp_reference"]
-        alipay.wallet_public_key = wallet.private_key.public_key()
-        alipay.client_id = wallet.config.client_id
-        yield Env(app, app.test_client(), wallet, alipay, clock)
+    server, holder = alipay_server
+    holder.app = alipay.app
+    alipay.base_url = server.url
+    app = create_app(
+        {
+            "data_dir": tmp_path / "wallet",
+            "alipay_url": server.url,
+            "alipay_public_key": alipay.public_key_base64,
+            "run_outbox": False,
+            "testing": True,
+            "users_file": str(tmp_path / "no-such-users.json"),
+        },
+        clock=clock,
+    )
+    wallet = app.extensions["mpp_reference"]
+    alipay.wallet_public_key = wallet.private_key.public_key()
+    alipay.client_id = wallet.config.client_id
+    yield Env(app, app.test_client(), wallet, alipay, clock)

@@ -175,7 +175,7 @@ def _pooled(engine: Engine) -> Engine:
     The app's SQLite engine opens and closes a connection per use (NullPool); closing the last
     connection to a WAL database checkpoints it, which costs about a millisecond, several times
     an RSA signature. The journal writes on every exchange, so it keeps a small pool of its
-    own, with the same pragmas and BEGIN IMMEDIATE write transactions as simulator.db.
+    own, with the same pragmas as simulator.db.
     """
     if engine.dialect.name != "sqlite" or not isinstance(engine.pool, NullPool):
         return engine
@@ -196,7 +196,9 @@ def _pooled(engine: Engine) -> Engine:
 
     @event.listens_for(pooled, "begin")
     def _begin(conn):  # pragma: no cover - exercised through use
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads (query, get, count) must not take the write lock; record() issues BEGIN
+        # IMMEDIATE itself and clear() starts with its write, so a deferred BEGIN is enough.
+        conn.exec_driver_sql("BEGIN")
 
     return pooled
 

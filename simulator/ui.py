@@ -148,7 +148,8 @@ def explain(entry: dict[str, Any]) -> list[Reason]:
             )
         )
     error = entry.get("error")
-    if error:
+    if error and not _already_explained(error, status):
+        first_line = error.splitlines()[0]
         if inbound:
             reasons.append(
                 Reason(
@@ -159,21 +160,37 @@ def explain(entry: dict[str, Any]) -> list[Reason]:
                 )
             )
         else:
-            hint = {
-                "timeout": "Your wallet did not answer within the timeout Alipay+ applies.",
-                "connection refused": f"Nothing is listening at {entry.get('url') or path}.",
-            }.get(error.strip().lower(), "")
             reasons.append(
                 Reason(
                     "error",
-                    f"Calling your wallet failed: {error.splitlines()[0]}",
-                    hint or error,
-                    "Alipay+ retries on its schedule; make the endpoint answer promptly.",
+                    f"Calling your wallet failed: {first_line}",
+                    _error_hint(first_line, entry.get("url") or path) or error,
+                    "Alipay+ retries on its schedule; make the endpoint answer promptly with "
+                    "HTTP 200 and a signed JSON object carrying a result.",
                 )
             )
-    elif status is None and entry.get("response_body") is None:
+    if not error and status is None and entry.get("response_body") is None:
         reasons.append(Reason("http", "No answer was received"))
     return reasons
+
+
+def _already_explained(error: str, status: int | None) -> bool:
+    """Whether an outbound error only repeats the HTTP status or the signature verdict."""
+    text = error.strip().lower()
+    return (text.startswith("http ") and status not in (None, 200)) or text.endswith(
+        "signature on the answer"
+    )
+
+
+def _error_hint(error: str, url: str) -> str:
+    text = error.strip().lower()
+    if text.startswith("timeout"):
+        return "Your wallet did not answer within the timeout Alipay+ applies."
+    if text.startswith("connection refused"):
+        return f"Nothing is listening at {url}."
+    if "json" in text or "result object" in text:
+        return "Alipay+ needs a JSON object with a result object in every answer."
+    return ""
 
 
 def _parse_time(value: str | None) -> datetime | None:

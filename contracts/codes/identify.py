@@ -16,6 +16,7 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from .. import catalogue
 from .emv import EmvCode, try_parse_emv
 from .java_text import is_java_blank, sdk_url_encode
 from .matchers import EmvMatcher
@@ -32,11 +33,12 @@ _PARAM = re.compile(r"([A-Za-z])<(.*)>", re.DOTALL)
 _HTTP = re.compile("http", re.IGNORECASE | re.ASCII)
 
 
-def _result(code: str, status: str, message: str) -> dict[str, str]:
-    return {"resultCode": code, "resultStatus": status, "resultMessage": message}
+def _result(code: str, message: str) -> dict[str, str]:
+    """A result object for identifyCode; code and status come from the result-code catalogue."""
+    return catalogue.result("identifyCode", code, message)
 
 
-SUCCESS = _result("SUCCESS", "S", "success")
+SUCCESS = _result("SUCCESS", "success")
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,7 @@ def identify_code(
     if code_value is None or not isinstance(code_value, str) or is_java_blank(code_value):
         return CodeIdentificationResult(
             is_supported=False,
-            result=_result("PARAM_ILLEGAL", "F", "codeValue is blank"),
+            result=_result("PARAM_ILLEGAL", "codeValue is blank"),
             reason="codeValue is blank",
         )
     try:

@@ -52,10 +52,9 @@ def create_app(
     ledger = Ledger(engine)
     ledger.seed(initial_users(cfg))
     identifier = Identifier(
-        cfg.alipay_url,
+        client.rules_fetcher(cfg.rules_timeout),
         cfg.client_id,
         cfg.data_dir / "code_rules",
-        cfg.rules_timeout,
         cfg.rules_refresh_seconds,
         clock,
     )

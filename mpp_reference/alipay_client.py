@@ -137,6 +137,18 @@ class AlipayPlusClient:
             return "invalid"
         return "valid" if ok else "invalid"
 
+    def rules_fetcher(self, timeout: float) -> Callable[[], dict[str, Any]]:
+        """A fetch() for the rules cache: a signed inquiryCodeRules call (no retry: the cache
+        keeps its rules and tries again later)."""
+
+        def fetch() -> dict[str, Any]:
+            outcome = self.call(INQUIRY_CODE_RULES, {}, timeout)
+            if outcome.status != "S" or outcome.body is None:
+                raise RuntimeError(f"inquiryCodeRules answered {outcome.describe()}")
+            return outcome.body
+
+        return fetch
+
     def call(
         self,
         url: str,

@@ -15,6 +15,7 @@ script runs out, its default reply is used (S/SUCCESS, with the fields each API 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import threading
@@ -36,6 +37,12 @@ PATHS = {
     "refund": "/aps/api/v1/payments/refund",
 }
 _ids = itertools.count(1)
+
+
+@functools.cache
+def shared_key(name: str) -> Any:
+    """An RSA key generated once per test process (key generation is the slow part of setup)."""
+    return signing.generate_private_key()
 
 
 def result(status: str = "S", code: str = "SUCCESS", message: str | None = None) -> dict:
@@ -79,11 +86,16 @@ class WalletStub:
     client_id: str = "STUB_WALLET_01"
     wallet_currency: str = "KRW"
     simulator_public_key: str | None = None
-    private_key: Any = field(default_factory=signing.generate_private_key)
+    private_key: Any = field(default_factory=lambda: shared_key("wallet"))
     calls: list[Call] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._scripts: dict[str, deque[Reply]] = {api: deque() for api in PATHS}
+        self._defaults: dict[str, Reply] = {}
+        # The merchant's notifyUrl lives here too: POST /merchant/notify, answered from a script
+        # of HTTP statuses (200 when empty).
+        self.merchant_notifications: list[dict[str, Any]] = []
+        self._merchant_statuses: deque[int] = deque()
         self._lock = threading.Lock()
         self._release = threading.Event()
         self.url = ""
@@ -96,8 +108,18 @@ class WalletStub:
         with self._lock:
             self._scripts[api].extend(replies)
 
+    def set_default(self, api: str, reply: Reply) -> None:
+        """Answer `api` with `reply` whenever its script is empty."""
+        self._defaults[api] = reply
+
+    def script_merchant(self, *statuses: int) -> None:
+        """HTTP statuses for the next calls to the merchant's notifyUrl."""
+        self._merchant_statuses.extend(statuses)
+
     def default_reply(self, api: str) -> Reply:
         """The answer when the script is empty: success with the fields the API answers."""
+        if api in self._defaults:
+            return self._defaults[api]
         if api == "inquiryPayment":
             return self.paid()
         if api == "refund":
@@ -227,7 +249,7 @@ class WalletStub:
 
     def _make_app(self) -> Flask:
         app = Flask("wallet_stub")
-        other_key = signing.generate_private_key()
+        other_key = shared_key("stranger")
 
         def handle(api: str) -> Response:
             raw = request.get_data()
@@ -262,4 +284,14 @@ class WalletStub:
 
         for api, path in PATHS.items():
             app.add_url_rule(path, api, (lambda api=api: handle(api)), methods=["POST"])
+
+        @app.post("/merchant/notify")
+        def merchant_notify() -> Response:
+            with self._lock:
+                status = self._merchant_statuses.popleft() if self._merchant_statuses else 200
+                self.merchant_notifications.append(
+                    {"status": status, "body": request.get_json(silent=True)}
+                )
+            return Response("ok", status=status)
+
         return app

@@ -306,12 +306,12 @@ def validate(api: str, kind: str, message: Any) -> list[Violation]:
                 f"the {api} {kind} must be a JSON object, got {_json_type(message)}",
             )
         ]
-    check = _fast_checks()[f"{api}.{kind}.json"]
+    schema_check = _fast_checks()[f"{api}.{kind}.json"]
     cleaned = message
-    schema_ok = check(message)
-    if not schema_ok:
+    schema_ok = schema_check(message)
+    if not schema_ok:  # perhaps only because of nulls, which mean "absent"
         cleaned = _drop_nulls(message)
-        schema_ok = cleaned is not message and check(cleaned)
+        schema_ok = schema_check(cleaned)
     found: dict[tuple[str, str], Violation] = {}
     if not schema_ok:
         for error in _validator(api, kind).iter_errors(cleaned):

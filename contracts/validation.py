@@ -780,7 +780,13 @@ def _conversion(
     rule_prefix: str,
     quote_travels: bool = True,
 ) -> Iterator[Violation]:
-    """target + savings == source converted under the quote (within one minor unit)."""
+    """target == source converted under the quote, within one minor unit.
+
+    Alipay+ ("Understand different amounts"): payToAmount = paymentAmount x quotePrice, and
+    paymentAmount already excludes the promotion. A wallet-side reading where paymentAmount
+    still includes it (so payToAmount + savings = paymentAmount x quotePrice) is also accepted;
+    both describe the same debit (docs/contracts.md).
+    """
     promo_violations, savings = _savings(message, promo_field, target_field)
     yield from promo_violations
     source = _valid_amount(message.get(source_field))
@@ -789,10 +795,14 @@ def _conversion(
         return
     quote = message.get(quote_field)
     where = f"/{target_field}/value"
-    paid = target[1] + savings
-    saved = f" plus savings of {money.format_major(savings, target[0])}" if savings else ""
+    readings = [target[1], target[1] + savings] if savings else [target[1]]
+    saved = (
+        f" (or {money.format_major(target[1] + savings, target[0])} with the savings added back)"
+        if savings
+        else ""
+    )
     if source[0] == target[0]:
-        if paid != source[1]:
+        if source[1] not in readings:
             yield Violation(
                 where,
                 f"{rule_prefix}.same-currency",
@@ -829,7 +839,7 @@ def _conversion(
     if price <= 0 or not price.is_finite():
         return
     expected = money.convert_exact(source[1], source[0], target[0], price, pair)
-    if abs(Decimal(paid) - expected) > 1:
+    if all(abs(Decimal(reading) - expected) > 1 for reading in readings):
         rounded = money.convert(source[1], source[0], target[0], price, pair)
         yield Violation(
             where,

@@ -379,13 +379,24 @@ def test_same_currency_amounts_must_match() -> None:
     assert validate("userInitiatedPay", "response", message) == []
 
 
-def test_promotion_sample_passes_and_savings_count_towards_the_conversion() -> None:
+def test_promotion_sample_follows_the_official_amount_rules() -> None:
+    # paymentAmount excludes the promotion; payToAmount = paymentAmount x quotePrice
     message = sample("userInitiatedPay.response.promotion")
+    assert message["order"]["orderAmount"]["value"] == "1000"
+    assert (message["paymentAmount"]["value"], message["payToAmount"]["value"]) == ("900", "8145")
     assert validate("userInitiatedPay", "response", message) == []
-    message["payToAmount"]["value"] = "9050"  # savings not deducted
-    assert found("userInitiatedPay", "response", message) == {
-        ("/payToAmount/value", "quote.mismatch")
-    }
+
+
+def test_promotion_savings_may_also_be_deducted_from_the_converted_amount() -> None:
+    # the other reading: paymentAmount still includes the promotion, payToAmount is net of it
+    message = sample("userInitiatedPay.response.promotion")
+    message["paymentAmount"]["value"] = "1000"
+    message["payToAmount"]["value"] = "8145"  # 9050 - 905
+    assert validate("userInitiatedPay", "response", message) == []
+    message["payToAmount"]["value"] = "8500"  # neither reading
+    violations = validate("userInitiatedPay", "response", message)
+    assert [(v.pointer, v.rule) for v in violations] == [("/payToAmount/value", "quote.mismatch")]
+    assert "9050 KRW" in violations[0].message and "savings added back" in violations[0].message
 
 
 def test_savings_must_be_in_the_pay_to_currency() -> None:

@@ -111,16 +111,37 @@ def _private_pem(key: RSAPrivateKey) -> str:
     ).decode()
 
 
+def _load_own_private_key(pem: str) -> RSAPrivateKey:
+    """Load a key file this simulator wrote itself.
+
+    The full RSA consistency check costs ~120 ms per key on every start; these are our own
+    files, so it is skipped (keys from elsewhere go through `signing.load_private_key`).
+    """
+    key = serialization.load_pem_private_key(
+        pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
+    )
+    if not isinstance(key, RSAPrivateKey):
+        raise ValueError("the key file does not hold an RSA private key")
+    return key
+
+
 def _load_or_create_key_pair(directory: Path, stem: str) -> RSAPrivateKey:
     """The key pair in `directory` (created on first use); returns the private key."""
     pem_path = directory / f"{stem}private_key.pem"
     if not pem_path.exists():
-        _write_once(pem_path, _private_pem(signing.generate_private_key()), private=True)
-    key = signing.load_private_key(pem_path.read_text())
+        generated = signing.generate_private_key()
+        pem = _write_once(pem_path, _private_pem(generated), private=True)
+        key = generated if pem == _private_pem(generated) else _load_own_private_key(pem)
+    else:
+        key = _load_own_private_key(pem_path.read_text())
     public = key.public_key()
-    _write_once(directory / f"{stem}public_key.pem", signing.public_key_pem(public))
-    _write_once(directory / f"{stem}public_key.txt", signing.public_key_base64(public) + "\n")
-    if stem == "":
+    for name, text in (
+        (f"{stem}public_key.pem", lambda: signing.public_key_pem(public)),
+        (f"{stem}public_key.txt", lambda: signing.public_key_base64(public) + "\n"),
+    ):
+        if not (directory / name).exists():
+            _write_once(directory / name, text())
+    if stem == "" and not (directory / "private_key.txt").exists():
         _write_once(
             directory / "private_key.txt", signing.private_key_base64(key) + "\n", private=True
         )
@@ -150,6 +171,7 @@ class KeyStore:
         self.public_key_pem: str = signing.public_key_pem(self.public_key)
         self._key_cache: dict[str, RSAPublicKey] = {}
         self._lock = threading.Lock()
+        self._default_mpp_key: RSAPrivateKey | None = None
         self.ensure_default_participant()
 
     # -- the default MPP ------------------------------------------------------------------
@@ -161,7 +183,9 @@ class KeyStore:
 
     def default_mpp_private_key(self) -> RSAPrivateKey:
         """The default MPP's private key (created on first start)."""
-        return _load_or_create_key_pair(self.default_mpp_dir, "")
+        if self._default_mpp_key is None:
+            self._default_mpp_key = _load_or_create_key_pair(self.default_mpp_dir, "")
+        return self._default_mpp_key
 
     def default_mpp_private_key_base64(self) -> str:
         """The default MPP's private key as bare base64 PKCS#8 (what the SDKs take)."""

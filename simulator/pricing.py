@@ -205,18 +205,27 @@ def _savings(
     """What the promotion saves, in wallet-currency minor units (None: it does not apply)."""
     minimum = promo.get("minAmount") or promo.get("minOrderAmount")
     if isinstance(minimum, dict):
-        min_ccy = minimum["currency"]
-        min_quote = None if min_ccy == order_ccy else quote_for(min_ccy, order_ccy, now)
-        if order_minor < convert(int(minimum["value"]), min_ccy, order_ccy, min_quote):
+        min_ccy, min_minor = minimum["currency"], int(minimum["value"])
+        if min_ccy == wallet_ccy:
+            reached = convert(order_minor, order_ccy, wallet_ccy, quote) >= min_minor
+        else:
+            try:
+                min_quote = None if min_ccy == order_ccy else quote_for(min_ccy, order_ccy, now)
+            except PricingError:
+                return None  # no way to compare: the promotion is for other currencies
+            reached = order_minor >= convert(min_minor, min_ccy, order_ccy, min_quote)
+        if not reached:
             return None
     percent = promo.get("percent", promo.get("percentage", promo.get("discountPercent")))
     fixed = promo.get("savingsAmount") or promo.get("savings") or promo.get("amount")
     if percent is not None:
         rate = _decimal(percent, "promotion percent") / 100
-        discount = int((Decimal(order_minor) * rate).quantize(Decimal(1), ROUND_HALF_UP))
-        savings = convert(discount, order_ccy, wallet_ccy, quote)
+        gross = convert(order_minor, order_ccy, wallet_ccy, quote)
+        savings = int((Decimal(gross) * rate).quantize(Decimal(1), ROUND_HALF_UP))
         cap = promo.get("maxSavings") or promo.get("maxSavingsAmount")
-        if isinstance(cap, dict) and cap.get("currency") == wallet_ccy:
+        if isinstance(cap, dict):
+            if cap.get("currency") != wallet_ccy:
+                return None  # capped in another wallet currency: made for other wallets
             savings = min(savings, int(cap["value"]))
         return savings
     if isinstance(fixed, dict):
@@ -225,10 +234,7 @@ def _savings(
             return value
         if fixed["currency"] == order_ccy:
             return convert(value, order_ccy, wallet_ccy, quote)
-        raise PricingError(
-            f"promotion {promo.get('promoId')} saves {fixed['currency']}, which is neither the "
-            f"order currency {order_ccy} nor the wallet currency {wallet_ccy}"
-        )
+        return None  # a voucher in a third currency does not apply to this payment
     raise PricingError(f"promotion {promo.get('promoId')} has neither a percent nor an amount")
 
 

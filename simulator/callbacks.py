@@ -481,6 +481,7 @@ def request_refund(sim: Any, payment_request_id: str, params: Any) -> dict[str, 
                 "REFUND_WINDOW_EXCEED",
                 f"the refund window (366 days after the payment at {_wire_time(paid_at)}) "
                 f"ended {_wire_time(paid_at + REFUND_WINDOW)}",
+                422,
             )
         paid = record["payment_amount"]
         currency, paid_value = paid["currency"], int(paid["value"])
@@ -497,7 +498,7 @@ def request_refund(sim: Any, payment_request_id: str, params: Any) -> dict[str, 
         if amount is None:
             if remaining <= 0:
                 raise Refused(
-                    "REFUND_AMOUNT_EXCEED", f"payment {payment_request_id} is fully refunded"
+                    "REFUND_AMOUNT_EXCEED", f"payment {payment_request_id} is fully refunded", 422
                 )
             value = remaining
         else:
@@ -508,6 +509,7 @@ def request_refund(sim: Any, payment_request_id: str, params: Any) -> dict[str, 
                     f"refunding {value} {currency} (minor units) would bring the refunds to "
                     f"{refunded + value}, above the {paid_value} paid; {remaining} remain "
                     "refundable",
+                    422,
                 )
         message = _refund_message(record, refunded, value)
         refund_request_id = new_refund_request_id(now)

@@ -61,10 +61,21 @@ def _result_message(body: str | None) -> str | None:
 
 
 def _violation_lines(violations: list[dict[str, Any]]) -> tuple[str, ...]:
-    return tuple(
-        f"{v.get('pointer') or '(whole message)'}: {v.get('message', '')} [{v.get('rule', '')}]"
-        for v in violations
-    )
+    lines = []
+    for v in violations:
+        pointer, message = v.get("pointer") or "(whole message)", v.get("message", "")
+        # contracts.validate's messages usually start with the pointer already
+        text = message if message.startswith(pointer) else f"{pointer}: {message}"
+        lines.append(f"{text} [{v.get('rule', '')}]")
+    return tuple(lines)
+
+
+def short_error(error: str | None, width: int = 60) -> str:
+    """The first line of an error, cut to `width` characters (for badges and headings)."""
+    if not error:
+        return ""
+    line = error.strip().splitlines()[0] if error.strip() else error
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def explain(entry: dict[str, Any]) -> list[Reason]:
@@ -149,7 +160,7 @@ def explain(entry: dict[str, Any]) -> list[Reason]:
         )
     error = entry.get("error")
     if error and not _already_explained(error, status):
-        first_line = error.splitlines()[0]
+        first_line = short_error(error)
         if inbound:
             reasons.append(
                 Reason(
@@ -164,7 +175,15 @@ def explain(entry: dict[str, Any]) -> list[Reason]:
                 Reason(
                     "error",
                     f"Calling your wallet failed: {first_line}",
-                    _error_hint(first_line, entry.get("url") or path) or error,
+                    " ".join(
+                        part
+                        for part in (
+                            _error_hint(error, entry.get("url") or path),
+                            # the whole error, unless the heading already shows all of it
+                            error if first_line != error.strip() else "",
+                        )
+                        if part
+                    ),
                     "Alipay+ retries on its schedule; make the endpoint answer promptly with "
                     "HTTP 200 and a signed JSON object carrying a result.",
                 )
@@ -188,6 +207,11 @@ def _error_hint(error: str, url: str) -> str:
         return "Your wallet did not answer within the timeout Alipay+ applies."
     if text.startswith("connection refused"):
         return f"Nothing is listening at {url}."
+    if text.startswith("connection error"):
+        return (
+            f"The simulator could not reach {url}; check the wallet's URLs with "
+            "GET /_sim/participants/<clientId>."
+        )
     if "json" in text or "result object" in text:
         return "Alipay+ needs a JSON object with a result object in every answer."
     return ""
@@ -239,6 +263,7 @@ def _decorate(entry: dict[str, Any]) -> dict[str, Any]:
     return {
         **entry,
         "reasons": explain(entry) if entry["problem"] else [],
+        "error_short": short_error(entry.get("error"), 40),
         "shown_time": _show_time(entry["time"]),
         "request_pretty": _pretty(entry["request_body"]),
         "response_pretty": _pretty(entry.get("response_body")),
@@ -294,13 +319,20 @@ def overview():
 
 
 def _timeline(view: dict[str, Any], record: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """States and exchanges of one order in time order (a state change after its exchange)."""
+    """States and exchanges of one order in time order.
+
+    At equal times the order's creation comes first and any other state change after the
+    exchange that caused it (with a virtual clock, both carry the same time).
+    """
     events: list[tuple[datetime, int, int, dict[str, Any]]] = []
 
     def state(when: Any, status: str, text: str) -> None:
         at = when if isinstance(when, datetime) else _parse_time(when)
         if at is not None:
-            events.append((at, 1, len(events), {"kind": "state", "status": status, "text": text}))
+            rank = -1 if status == "CREATED" else 1
+            events.append(
+                (at, rank, len(events), {"kind": "state", "status": status, "text": text})
+            )
 
     record = record or {}
     state(record.get("created") or view.get("createdTime"), "CREATED", "Order created")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,9 @@ from simulator import clock, journal, ui
 from simulator.config import SimConfig
 from simulator.db import make_engine, metadata
 from simulator.state import Sim
+from tests.simulator.conftest import Wallet, notify_body
+from tests.simulator.conftest import make_app as make_real_app
+from tests.support.wallet_stub import WalletStub
 
 START = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 UIP = "/aps/api/v1/payments/userInitiatedPay"
@@ -125,6 +129,15 @@ def text_of(response) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
 
 
+def assert_in_order(text: str, steps: list[str]) -> None:
+    """Each step appears in `text` after the previous one."""
+    at = 0
+    for step in steps:
+        found = text.find(step, at)
+        assert found >= 0, f"{step!r} missing after position {at}: {text[at : at + 400]}"
+        at = found + len(step)
+
+
 def view(status="CREATED", **overrides):
     base = {
         "paymentRequestId": PR,
@@ -133,8 +146,8 @@ def view(status="CREATED", **overrides):
         "merchantName": "Demo Ramen",
         "orderDescription": "Ramen",
         "orderAmount": {"currency": "JPY", "value": "1200"},
-        "paymentAmount": {"currency": "USD", "value": "812"},
-        "payToAmount": {"currency": "JPY", "value": "1200"},
+        "paymentAmount": {"currency": "JPY", "value": "1200"},
+        "payToAmount": {"currency": "USD", "value": "812"},
         "customerId": None,
         "createdTime": "2026-03-01T18:00:00+08:00",
         "paymentExpiryTime": "2026-03-01T18:10:00+08:00",
@@ -277,8 +290,7 @@ def test_payment_page_shows_the_timeline_in_order(sim, client):
         "notify",
         "Payment succeeded (learned from notifyPayment)",
     ]
-    positions = [text.index(item) for item in order]
-    assert positions == sorted(positions), text
+    assert_in_order(text, order)
     assert "unrelated" not in text
     assert "1 contract violation(s) in your notifyPayment request" in text
     assert "/paymentAmount/value: 12.00 is not an integer number of minor units" in text
@@ -416,3 +428,108 @@ def test_explain_covers_every_kind_of_problem():
     assert kinds["simulator bug"] == ["The simulator's own answer broke the contract"]
     assert kinds["undocumented code"] == ["NOPE is not a documented result code of refund."]
     assert kinds["refused"] == ["Nothing is listening at http://127.0.0.1:9/x."]
+
+
+def test_timeline_puts_creation_first_and_other_states_after_their_exchange_at_equal_times():
+    at = START.isoformat()
+    entry = {**exchange(), "id": 7, "time": at, "problem": False}
+    view_ = view("DECODED", exchanges=[entry])
+    record = {"created": START, "decoded_at": at}
+    kinds = [e.get("status") or e["entry"]["api"] for e in ui._timeline(view_, record)]
+    assert kinds == ["CREATED", "userInitiatedPay", "DECODED"]
+
+
+# --- through the real engine (D's payments and protocol, F's callbacks) ----------------------
+
+
+@pytest.fixture
+def real_app(tmp_path):
+    application = make_real_app(tmp_path / "real")
+    yield application
+    application.extensions["aplus_sim"].engine.dispose()
+
+
+def create_order(client, **params):
+    params.setdefault("amount", {"currency": "JPY", "value": "1000"})
+    response = client.post("/_sim/orders", json=params)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_real_flow_a_tampered_notify_is_explained_and_the_timeline_follows_the_order(real_app):
+    client = real_app.test_client()
+    wallet = Wallet(real_app)
+    sim = real_app.extensions["aplus_sim"]
+    order = create_order(client)
+    prid = order["paymentRequestId"]
+    sim.clock.advance(2)
+    decoded = wallet.decode(order["codeValue"])
+    assert decoded.code == "SUCCESS"
+    sim.clock.advance(3)
+    raw = json.dumps(notify_body(decoded.body)).encode()
+    headers = wallet.headers(NOTIFY, raw)
+    # the body changes after signing, as a proxy rewriting JSON would do
+    tampered = wallet.send(NOTIFY, raw.replace(b"u_10001", b"u_10002"), headers)
+    assert tampered.code == "INVALID_SIGNATURE"
+
+    text = text_of(client.get("/_sim/ui"))
+    assert "Your last request (notifyPayment) failed because: The signature does not verify" in text
+    assert f"registered for clientId {wallet.client_id}" in text
+    markup = client.get("/_sim/ui").get_data(as_text=True)
+    row = next(r for r in re.findall(r"<tr class=.*?</tr>", markup, flags=re.S) if prid in r)
+    assert 'badge s-DECODED">DECODED' in row
+
+    sim.clock.advance(1)
+    assert wallet.notify(decoded.body).code == "SUCCESS"
+    page = client.get(f"/_sim/ui/payments/{prid}")
+    assert page.status_code == 200
+    text = text_of(page)
+    assert_in_order(
+        text,
+        [
+            "Order created",
+            "+2.0 s",
+            "wallet → Alipay+ userInitiatedPay",
+            "Order code decoded",
+            "+6.0 s",
+            "wallet → Alipay+ notifyPayment",
+            "Payment succeeded",
+        ],
+    )
+    assert "Your last request (notifyPayment) went through: SUCCESS" in text_of(
+        client.get("/_sim/ui")
+    )
+    # the journal page and the JSON journal agree
+    journal_json = client.get(f"/_sim/journal?paymentRequestId={prid}").get_json()["entries"]
+    journal_page = client.get(f"/_sim/ui/journal?paymentRequestId={prid}").get_data(as_text=True)
+    assert [int(i) for i in re.findall(r'data-entry="(\d+)"', journal_page)] == [
+        e["id"] for e in journal_json
+    ]
+
+
+def test_real_flow_a_badly_signed_wallet_answer_is_explained(real_app):
+    client = real_app.test_client()
+    sim = real_app.extensions["aplus_sim"]
+    stub = WalletStub()
+    with stub.serving():
+        put = client.put(
+            f"/_sim/participants/{stub.client_id}",
+            json=stub.participant(sim.keys.public_key_base64),
+        )
+        assert put.status_code in (200, 201), put.get_json()
+        stub.script("inquiryPayment", stub.badly_signed(stub.in_process()))
+        order = create_order(client, clientId=stub.client_id)
+        wallet = Wallet(real_app, client_id=stub.client_id, private_key=stub.private_key)
+        assert wallet.decode(order["codeValue"]).code == "SUCCESS"
+        advanced = client.post("/_sim/clock/advance", json={"seconds": 4})
+        assert advanced.status_code == 200, advanced.get_json()
+        assert len(stub.calls_to("inquiryPayment")) == 1
+    text = text_of(client.get("/_sim/ui"))
+    assert (
+        "The last call to your wallet (inquiryPayment) failed because: The signature does not verify"
+        in text
+    )
+    assert "your wallet's answer to inquiryPayment does not verify" in text
+    timeline = text_of(client.get(f"/_sim/ui/payments/{order['paymentRequestId']}"))
+    assert timeline.index("Order code decoded") < timeline.index("Alipay+ → wallet inquiryPayment")
+    assert "+4.0 s" in timeline

@@ -543,3 +543,30 @@ def test_every_message_rejects_a_non_object_and_accepts_its_samples(api: str, ki
         message = json.loads(path.read_text(encoding="utf-8"))
         assert validate(api, kind, copy.deepcopy(message)) == []
     assert found(api, kind, []) == {("", "schema.type")}
+
+
+def test_total_savings_may_not_exceed_pay_to_amount() -> None:
+    message = sample(DECODE)
+    message["paymentAmount"]["value"] = "500"
+    message["payToAmount"]["value"] = "4525"
+    saving = {"savingsAmount": {"currency": "KRW", "value": "3000"}}
+    message["paymentPromoInfo"] = {"paymentPromoDetails": [saving, copy.deepcopy(saving)]}
+    assert found("userInitiatedPay", "response", message) == {
+        ("/paymentPromoInfo", "promo.savings-exceed")
+    }
+
+
+def test_refund_promotion_is_in_the_refund_from_currency() -> None:
+    message = sample("refund.request.cross-currency")
+    message["refundPromoInfo"] = {
+        "paymentPromoDetails": [{"savingsAmount": {"currency": "JPY", "value": "10"}}]
+    }
+    assert found("refund", "request", message) == {
+        ("/refundPromoInfo/paymentPromoDetails/0/savingsAmount/currency", "promo.currency")
+    }
+
+
+def test_a_result_that_is_not_an_object_is_one_type_error() -> None:
+    assert found("userInitiatedPay", "response", {"result": "SUCCESS"}) == {
+        ("/result", "schema.type")
+    }

@@ -528,6 +528,7 @@ def _empty_strings(
 
 
 def _is_amount(value: Any) -> bool:
+    """An Amount is any object with both `currency` and `value` members."""
     return isinstance(value, dict) and "value" in value and "currency" in value
 
 
@@ -544,7 +545,11 @@ def _amounts(api: str, kind: str, message: dict[str, Any], scan: _Scan) -> Itera
             if money.is_currency(currency):
                 exp = money.exponent(currency)
             else:
-                yield Violation(f"{where}/currency", "amount.currency", _currency_text(currency))
+                yield Violation(
+                    f"{where}/currency",
+                    "amount.currency",
+                    f"{where}/currency: {_currency_text(currency)}",
+                )
         yield from _amount_value(f"{where}/value", currency, exp, value)
 
 

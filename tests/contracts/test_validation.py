@@ -28,7 +28,7 @@ def found(api: str, kind: str, message: Any) -> set[tuple[str, str]]:
     return {(v.pointer, v.rule) for v in validate(api, kind, message)}
 
 
-DECODE = "userInitiatedPay.response.spec-example"
+DECODE = "userInitiatedPay.response.success"
 NOTIFY = "notifyPayment.request.official-sample"
 
 

@@ -20,6 +20,7 @@ import json
 import secrets
 import string
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -573,19 +574,58 @@ def _refund_value(amount: Any, currency: str) -> int:
 def _refund_message(record: dict[str, Any], refunded: int, value: int) -> dict[str, Any]:
     """refundAmount, refundFromAmount, refundQuote and refundPromoInfo for one refund.
 
-    The wallet-currency side is the same share of what the user paid (payToAmount, which is
-    paymentAmount × quotePrice) as the refund is of paymentAmount, so the payment's FX rate
-    applies. Shares are cumulative: after a full refund, in one or several parts, exactly
-    payToAmount has gone back, whatever the rounding of each part. The promotion is reversed
-    in the same proportion (refundPromoInfo, savings in the wallet currency).
+    Everything is computed on cumulative amounts, so that after a full refund (in one part or
+    several) exactly payToAmount has gone back to the user and exactly the promotion's savings
+    are reversed, whatever the rounding of each part:
+
+    - gross(x) = x converted at the payment's quote (contracts.money.convert, half up);
+    - savings(x) = each promotion's savingsAmount × x / paymentAmount, half up;
+    - this refund's refundFromAmount = [gross(after) - savings(after)] - [gross(before) - ...].
+
+    So refundFromAmount + the reversed savings is the refund at the payment's FX rate (within
+    one minor unit), as Alipay+ requires ("same FX rate as the original payment", §4.7).
     """
     paid = record["payment_amount"]
     pay_to = record["pay_to_amount"]
     whole = int(paid["value"])
     after = refunded + value
-    from_value = _share(int(pay_to["value"]), after, whole) - _share(
-        int(pay_to["value"]), refunded, whole
-    )
+    quote = record.get("payment_quote")
+
+    def gross(amount: int) -> int:
+        if quote is None or paid["currency"] == pay_to["currency"]:
+            return amount
+        return money.convert(
+            amount,
+            paid["currency"],
+            pay_to["currency"],
+            Decimal(quote["quotePrice"]),
+            quote["quoteCurrencyPair"],
+        )
+
+    promo = record.get("payment_promo_info") or {}
+    details = []
+    saved_before = saved_after = 0
+    for detail in promo.get("paymentPromoDetails") or []:
+        savings = detail.get("savingsAmount")
+        if not isinstance(savings, dict):
+            continue
+        total = int(savings["value"])
+        before_part, after_part = _share(total, refunded, whole), _share(total, after, whole)
+        saved_before += before_part
+        saved_after += after_part
+        if after_part > before_part:
+            details.append(
+                {
+                    **detail,
+                    "savingsAmount": {
+                        "currency": savings["currency"],
+                        "value": str(after_part - before_part),
+                    },
+                }
+            )
+    # The last part gives back exactly what is left of payToAmount.
+    from_after = int(pay_to["value"]) if after == whole else gross(after) - saved_after
+    from_value = from_after - (gross(refunded) - saved_before if refunded else 0)
     if from_value <= 0:
         raise Refused(
             "PARAM_ILLEGAL",
@@ -597,20 +637,8 @@ def _refund_message(record: dict[str, Any], refunded: int, value: int) -> dict[s
         "refundAmount": {"currency": paid["currency"], "value": str(value)},
         "refundFromAmount": {"currency": pay_to["currency"], "value": str(from_value)},
     }
-    if record.get("payment_quote"):
-        message["refundQuote"] = record["payment_quote"]
-    promo = record.get("payment_promo_info") or {}
-    details = []
-    for detail in promo.get("paymentPromoDetails") or []:
-        savings = detail.get("savingsAmount")
-        if not isinstance(savings, dict):
-            continue
-        total = int(savings["value"])
-        part = _share(total, after, whole) - _share(total, refunded, whole)
-        if part > 0:
-            details.append(
-                {**detail, "savingsAmount": {"currency": savings["currency"], "value": str(part)}}
-            )
+    if quote:
+        message["refundQuote"] = quote
     if details:
         message["refundPromoInfo"] = {"paymentPromoDetails": details}
     return message

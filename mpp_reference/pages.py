@@ -284,6 +284,7 @@ def driver_pay() -> Any:
     found = wallet.open_code(code_value, customer_id, scanned=bool(data.get("scanned")))
     if isinstance(found, Problem) and found.payment_request_id is None:
         return jsonify(
+            status=None,
             problem={"kind": found.kind, "code": found.code, "message": found.message},
             attempts=found.attempts,
         )

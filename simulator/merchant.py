@@ -35,6 +35,21 @@ merchant_orders = Table(
 FINAL = ("SUCCESS", "FAILED", "CLOSED")
 
 
+@bp.app_template_filter("merchant_money")
+def merchant_money(amount: dict[str, Any] | None) -> str:
+    """An Amount in minor units as a price: {"currency": "USD", "value": "1250"} -> 12.50 USD."""
+    if not amount:
+        return ""
+    from contracts import money
+
+    try:
+        exponent = money.exponent(amount["currency"])
+        major = Decimal(int(amount["value"])).scaleb(-exponent)
+    except (KeyError, ValueError):
+        return f"{amount.get('value')} {amount.get('currency')}"
+    return f"{major:,.{exponent}f} {amount['currency']}"
+
+
 def _currencies(wallet_currency: str) -> list[str]:
     """Currencies the FX table can convert into the wallet's currency (plus its own)."""
     found = {wallet_currency}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import requests
+
 RICH = "u_10001"
 
 
@@ -143,8 +145,6 @@ def test_two_partial_refunds(pair):
     before = pair.balance(RICH)
     pair.drive(order["codeValue"], RICH)
     pay_to = int(order["payToAmount"]["value"])
-    import requests
-
     for value in ("300", "200"):
         answer = requests.post(
             f"{pair.sim_url}/_sim/payments/{prid}/refunds",

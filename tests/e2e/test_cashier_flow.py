@@ -167,3 +167,32 @@ def test_two_partial_refunds(pair):
     )
     assert too_much.status_code >= 400
     assert "REFUND_AMOUNT_EXCEED" in too_much.text
+
+
+def test_late_success_is_reversed_exactly_once(pair):
+    """Paid just before expiry but the notification is lost: Alipay+ closes the order and
+    cancels; the wallet gives the money back; the late notification changes nothing."""
+    order = pair.order(amount={"currency": "JPY", "value": "1000"}, expirySeconds=120)
+    prid = order["paymentRequestId"]
+    before = pair.balance(RICH)
+    pair.drive(order["codeValue"], RICH, "abandon")
+    pair.advance(100)  # the user hesitates; inquiries answer PAYMENT_IN_PROCESS
+    pair.faults.pending["notifyPayment"] = 1
+    state = pair.drive(order["codeValue"], RICH)
+    assert state["status"] == "SUCCESS"
+    assert state["notification"]["status"] == "PENDING"
+    assert pair.balance(RICH) == before - int(order["payToAmount"]["value"])
+    pair.advance(30)  # expiry at 120 s: Alipay+ closes the order and calls cancelPayment
+    wallet = pair.wallet_payment(prid)
+    assert wallet["status"] == "CLOSED"
+    assert pair.balance(RICH) == before
+    # The outbox still delivers the success; Alipay+ acknowledges it and cancels again.
+    assert pair.wallet.outbox.run_due() == 1
+    assert pair.wallet.outbox.get(prid)["status"] == "DONE"
+    pair.advance(60)
+    assert pair.balance(RICH) == before
+    assert [e["kind"] for e in pair.wallet_payment(prid)["ledger"]] == ["PAYMENT", "REVERSAL"]
+    sim = pair.sim_payment(prid)
+    assert sim["status"] == "CLOSED"
+    assert sim["reversal"]["required"] is True
+    assert sim["reversal"]["status"] == "done"

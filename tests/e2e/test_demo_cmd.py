@@ -1,0 +1,77 @@
+"""`aplus-sim demo` as a newcomer runs it: two real server processes, URL first, Ctrl-C stops both."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+DEMO = "import sys; from simulator.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@pytest.fixture
+def demo(tmp_path):
+    """The demo on free ports; stopped with SIGINT (Ctrl-C) at the end."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", DEMO, "demo", "--sim-port", "0", "--wallet-port", "0"]
+        + ["--data-dir", str(tmp_path / "demo"), "--timeout", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = process.stdout.readline()  # returns once the pair is ready (or the demo failed)
+    try:
+        yield process, first
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_demo_prints_the_merchant_page_first_and_a_payment_goes_through(demo):
+    process, first = demo
+    assert first.startswith("Merchant page:"), first + (process.stderr.read() or "")
+    merchant = first.split()[-1]
+    rest = "".join(process.stdout.readline() for _ in range(4))
+    wallet = re.search(r"Wallet:\s+(\S+?)/\s", rest).group(1)
+    sim = merchant.rsplit("/merchant", 1)[0]
+
+    # A visitor checks out on the merchant page and is sent to the wallet's cashier.
+    session = requests.Session()
+    checkout = session.post(
+        f"{merchant}checkout",
+        data={"amount": "1000", "currency": "JPY", "merchantId": "M001", "scenario": "redirect"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert checkout.status_code == 303
+    cashier = checkout.headers["Location"]
+    assert cashier.startswith(f"{wallet}/cashier?codeValue=")
+
+    # The wallet was registered with keys exchanged: a signed decode and notify go through.
+    code_value = requests.utils.unquote(cashier.split("codeValue=", 1)[1])
+    state = session.post(
+        f"{wallet}/_mpp/driver/pay",
+        json={"codeValue": code_value, "customerId": "u_10001", "action": "confirm"},
+        timeout=30,
+    ).json()
+    assert state["status"] == "SUCCESS", state
+    assert state["notification"]["status"] == "DONE"
+    back = session.get(state["redirectUrl"], timeout=30)
+    assert "Payment successful" in back.text
+    sim_view = requests.get(f"{sim}/_sim/payments/{state['paymentRequestId']}", timeout=30).json()
+    assert sim_view["status"] == "SUCCESS"
+
+    # Ctrl-C stops both servers.
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    for url in (f"{sim}/_sim/health", f"{wallet}/_mpp/health"):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url, timeout=5)

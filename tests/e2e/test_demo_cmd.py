@@ -16,9 +16,9 @@ DEMO = "import sys; from simulator.cli import main; sys.exit(main(sys.argv[1:]))
 @pytest.fixture
 def demo(tmp_path):
     """The demo on free ports; stopped with SIGINT (Ctrl-C) at the end."""
+    argv = ["demo", "--sim-port", "0", "--wallet-port", "0", "--timeout", "60"]
     process = subprocess.Popen(
-        [sys.executable, "-c", DEMO, "demo", "--sim-port", "0", "--wallet-port", "0"]
-        + ["--data-dir", str(tmp_path / "demo"), "--timeout", "60"],
+        [sys.executable, "-c", DEMO, *argv, "--data-dir", str(tmp_path / "demo")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -354,33 +354,43 @@ class Journal:
             stmt = stmt.where(journal_entries.c.problem.is_(True))
         if before_id is not None:
             stmt = stmt.where(journal_entries.c.id < before_id)
-        self._check_fork()
-        with self.engine.connect() as conn:
-            rows = conn.execute(stmt).mappings().all()
-        return [self._entry(row) for row in rows]
+        return self._select(stmt)
 
     def get(self, entry_id: int) -> dict[str, Any] | None:
         """One entry by id, or None."""
-        with self.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(journal_entries).where(journal_entries.c.id == entry_id, self._visible())
-                )
-                .mappings()
-                .first()
-            )
-        return self._entry(row) if row else None
+        found = self._select(
+            select(journal_entries).where(journal_entries.c.id == entry_id, self._visible())
+        )
+        return found[0] if found else None
+
+    def latest(self, direction: str) -> dict[str, Any] | None:
+        """The newest entry in one direction ("inbound" or "outbound"), or None."""
+        found = self._select(
+            select(journal_entries)
+            .where(journal_entries.c.direction == direction, self._visible())
+            .order_by(journal_entries.c.id.desc())
+            .limit(1)
+        )
+        return found[0] if found else None
 
     def count(self) -> int:
         """How many entries are kept."""
+        self._check_fork()
         with self.engine.connect() as conn:
             stmt = select(func.count()).select_from(journal_entries).where(self._visible())
             return int(conn.execute(stmt).scalar())
 
     def clear(self) -> int:
         """Delete every entry; returns how many there were."""
+        self._check_fork()
         with self.engine.begin() as conn:
             return conn.execute(delete(journal_entries)).rowcount
+
+    def _select(self, stmt) -> list[dict[str, Any]]:
+        self._check_fork()
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return [self._entry(row) for row in rows]
 
     @staticmethod
     def _entry(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -294,9 +294,7 @@ def _utc_filter(value: Any) -> str:
 def overview():
     """Recent orders with their state, the last request's verdict, recent problems."""
     sim = current()
-    recent = [_decorate(e) for e in sim.journal.query(limit=_RECENT_WINDOW)]
-    last_inbound = next((e for e in recent if e["direction"] == "inbound"), None)
-    last_outbound = next((e for e in recent if e["direction"] == "outbound"), None)
+    last_inbound, last_outbound = (sim.journal.latest(d) for d in ("inbound", "outbound"))
     problems = [
         _decorate(e) for e in sim.journal.query(problems_only=True, limit=_OVERVIEW_PROBLEMS)
     ]
@@ -308,8 +306,8 @@ def overview():
     )
     return render_template(
         "ui/overview.html",
-        last_inbound=last_inbound,
-        last_outbound=last_outbound,
+        last_inbound=_decorate(last_inbound) if last_inbound else None,
+        last_outbound=_decorate(last_outbound) if last_outbound else None,
         problems=problems,
         orders=orders,
         problem_counts=problem_counts,

@@ -117,6 +117,17 @@ def test_record_then_query_gives_back_every_field_newest_first(sim):
     assert sim.journal.get(10_000) is None
 
 
+def test_latest_finds_the_newest_entry_of_each_direction(sim):
+    assert sim.journal.latest("inbound") is None
+    inbound = sim.journal.record(**exchange(note="in"))
+    for i in range(3):
+        outbound = sim.journal.record(
+            **exchange(direction="outbound", api="inquiryPayment", note=f"out {i}")
+        )
+    assert sim.journal.latest("inbound")["id"] == inbound
+    assert sim.journal.latest("outbound")["id"] == outbound
+
+
 def test_violation_objects_headers_objects_and_bytes_are_stored_as_plain_data(sim):
     class Violation:  # the shape of contracts.Violation
         pointer, rule, message = "/paymentAmount/value", "amount.minor-units", "not an integer"

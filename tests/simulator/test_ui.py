@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulator import clock, journal, ui
 from simulator.config import SimConfig
@@ -228,6 +230,42 @@ def test_overview_lists_orders_with_state_badges_and_problem_counts(sim, client)
     assert f'href="/_sim/ui/payments/{PR}"' in decoded
     text = text_of(page)
     assert "1200 JPY" in text and "8.12 USD" in text
+
+
+def test_last_request_is_found_behind_a_long_run_of_calls_to_the_wallet(sim, client):
+    sim.journal.record(**invalid_signature(note="the one"))
+    for i in range(250):
+        sim.journal.record(
+            **exchange(direction="outbound", api="inquiryPayment", path=INQUIRY, note=f"poll {i}")
+        )
+    text = text_of(client.get("/_sim/ui"))
+    assert (
+        "Your last request (userInitiatedPay) failed because: The signature does not verify" in text
+    )
+    assert "The last call to your wallet (inquiryPayment) was answered: SUCCESS" in text
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=st.text(min_size=1, max_size=200), header=st.text(max_size=60))
+def test_any_body_is_shown_exactly_as_received_and_never_as_markup(sim, client, body, header):
+    header = " ".join(header.split())  # header values are single-line
+    entry_id = sim.journal.record(
+        **exchange(request_body=body, request_headers={"X-Anything": header})
+    )
+    markup = client.get(f"/_sim/ui/journal/{entry_id}").get_data(as_text=True)
+    raw_blocks = re.findall(r"<pre>(.*?)</pre>", markup, flags=re.S)
+    # nothing from the exchange can open a tag: every "<" inside the blocks is escaped
+    assert all("<" not in block for block in raw_blocks)
+    blocks = [html.unescape(block) for block in raw_blocks]
+    try:
+        expected = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        expected = body
+    # blocks: request headers, request body, answer headers, answer body
+    assert blocks[1] == expected
+    assert f"X-Anything: {header}" in blocks[0]
 
 
 def test_empty_dashboard_tells_how_to_start(client):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 # Every table of the simulator is declared on this MetaData (in the module that owns it).
 metadata = MetaData()
@@ -19,11 +19,15 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and immediate write transactions."""
     if url.startswith("sqlite"):
         in_memory = ":memory:" in url or url.rstrip("/") == "sqlite:"
+        # A file database keeps a small pool of connections: opening one (plus the pragmas)
+        # costs more than most requests; a fork()ed worker drops what it inherited.
         engine = create_engine(
             url,
             connect_args={"timeout": 30, "check_same_thread": False, "isolation_level": None},
-            poolclass=None if in_memory else NullPool,
+            **({} if in_memory else {"poolclass": QueuePool, "pool_size": 8, "max_overflow": 32}),
         )
+        if not in_memory:
+            os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised through use

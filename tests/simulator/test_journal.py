@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 
 import pytest
@@ -253,6 +254,30 @@ def test_concurrent_writers_from_separate_pools_lose_nothing(sim):
         t.join()
     assert len(set(got)) == 160
     assert sim.journal.count() == 160
+
+
+def _write_in_child(journal, count, queue):
+    queue.put([journal.record(**exchange(note="child")) for _ in range(count)])
+
+
+def test_forked_worker_processes_write_into_one_journal(sim):
+    # The parent's pool holds an open connection; each forked worker must open its own.
+    first = sim.journal.record(**exchange(note="parent"))
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    workers = [
+        context.Process(target=_write_in_child, args=(sim.journal, 25, queue)) for _ in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    ids = [queue.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    written = {first, *ids[0], *ids[1]}
+    assert len(written) == 51
+    assert sim.journal.count() == 51
+    assert sim.journal.record(**exchange(note="parent again")) > max(written)
 
 
 def test_record_refuses_malformed_entries(sim):

@@ -38,6 +38,8 @@ from contracts import catalogue, money
 
 __all__ = [
     "APIS",
+    "BAD_AMOUNT_VALUES",
+    "BAD_TIME_VALUES",
     "DEFECTS",
     "KINDS",
     "SchemaCompiler",
@@ -69,8 +71,8 @@ DEFECTS: dict[str, str] = {
     "bad-amount": 'an amount value is not a positive integer of minor units ("100.00", "-5", "007")',
     "bad-time": "a date-time has no offset or names an impossible date",
 }
-_BAD_AMOUNT_VALUES = ("100.00", "-5", "007", "0", "1e3", "12 ")
-_BAD_TIME_VALUES = (
+BAD_AMOUNT_VALUES = ("100.00", "-5", "007", "0", "1e3", "12 ")
+BAD_TIME_VALUES = (
     "2025-01-01T12:00:00",  # no offset
     "2025-02-30T12:00:00+08:00",  # 30 February
     "2025-13-01T00:00:00+08:00",  # month 13
@@ -711,9 +713,9 @@ def _plant(draw: st.DrawFn, message: dict, defect: Defect) -> None:
     elif defect.kind == "empty-optional":
         holder[key] = ""
     elif defect.kind == "bad-amount":
-        holder[key] = draw(st.sampled_from(_BAD_AMOUNT_VALUES))
+        holder[key] = draw(st.sampled_from(BAD_AMOUNT_VALUES))
     elif defect.kind == "bad-time":
-        holder[key] = draw(st.sampled_from(_BAD_TIME_VALUES))
+        holder[key] = draw(st.sampled_from(BAD_TIME_VALUES))
     else:  # pragma: no cover - guarded by invalid_message
         raise ValueError(defect.kind)
 

@@ -137,6 +137,8 @@ def _text(value: Any, limit: int) -> str | None:
 def _headers_json(headers: Any) -> str:
     if not headers:
         return "{}"
+    if type(headers) is dict:  # the common case: names are unique already
+        return json.dumps(headers, ensure_ascii=False, default=str)
     # werkzeug Headers and requests' CaseInsensitiveDict both iterate as (name, value) pairs
     # through .items(); repeated names are joined as HTTP does.
     merged: dict[str, str] = {}

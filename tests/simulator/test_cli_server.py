@@ -1,0 +1,138 @@
+"""`aplus-sim keys`, `order create`, `call` and `serve`, as a newcomer would run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from contracts import signing
+from simulator.cli import main
+from tests.support.live_server import live_server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def served(app, sim, tmp_path):
+    """The test app on loopback; its data dir is tmp_path / "sim"."""
+    with live_server(app) as server:
+        sim.config.base_url = server.url
+        yield server.url, str(tmp_path / "sim"), sim
+
+
+def test_keys_prints_the_default_mpp_and_its_key(tmp_path, capsys):
+    assert main(["keys", "--data-dir", str(tmp_path / "d"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["clientId"] == "SANDBOX_APLUS_SIM_MPP_01"
+    key = signing.load_private_key(info["privateKey"])
+    assert signing.public_key_base64(key) == info["publicKey"]
+    assert Path(info["privateKeyFile"]).read_text().strip() == info["privateKey"]
+    assert main(["keys", "--data-dir", str(tmp_path / "d")]) == 0
+    assert info["privateKey"] in capsys.readouterr().out
+
+
+def test_order_create_prints_the_cashier_url(served, capsys):
+    url, _, sim = served
+    assert main(["order", "create", "--amount", "1000", "--currency", "JPY", "--url", url]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("http://wallet.test/cashier?codeValue=https%3A%2F%2Fqr.alipayplus.com")
+    assert len(sim.payments.list()) == 1
+
+
+def test_order_create_takes_major_units_with_a_decimal_point(served, capsys):
+    url, _, _ = served
+    args = ["order", "create", "--amount", "12.50", "--currency", "USD", "--url", url, "--json"]
+    assert main(args) == 0
+    order = json.loads(capsys.readouterr().out)
+    assert order["paymentAmount"] == {"currency": "USD", "value": "1250"}
+
+
+def test_order_create_reports_refusals(served, capsys):
+    url, _, _ = served
+    assert main(["order", "create", "--amount", "5", "--currency", "XXX", "--url", url]) == 1
+    assert "PARAM_ILLEGAL" in capsys.readouterr().err
+
+
+def test_call_signs_as_the_default_mpp_and_verifies_the_answer(served, capsys):
+    url, data_dir, sim = served
+    create = ["order", "create", "--amount", "1000", "--currency", "JPY", "--url", url, "--json"]
+    assert main(create) == 0
+    order = json.loads(capsys.readouterr().out)
+    body = json.dumps({"codeValue": order["codeValue"], "customerId": "u_cli"})
+    args = ["call", "userInitiatedPay", "--data", body, "--url", url, "--data-dir", data_dir]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert '"resultCode": "SUCCESS"' in out
+    assert "verifies with the simulator's public key" in out
+    assert sim.payments.get_record(order["paymentRequestId"])["customer_id"] == "u_cli"
+
+
+def test_call_with_another_key_and_client(served, capsys, tmp_path):
+    url, _, _ = served
+    key = signing.generate_private_key()
+    key_file = tmp_path / "mine.pem"
+    key_file.write_text(signing.private_key_pem(key))
+    requests.put(
+        f"{url}/_sim/participants/MY_MPP",
+        json={"publicKey": signing.public_key_base64(key)},
+        timeout=10,
+    )
+    args = ["call", "inquiryCodeRules", "--url", url, "--client-id", "MY_MPP"]
+    assert main([*args, "--private-key", str(key_file)]) == 0
+    assert '"resultCode": "SUCCESS"' in capsys.readouterr().out
+
+
+def test_call_notices_an_answer_that_does_not_verify(served, capsys):
+    url, data_dir, _ = served
+    stranger = signing.public_key_base64(signing.generate_private_key())
+    args = ["call", "inquiryCodeRules", "--url", url, "--data-dir", data_dir]
+    assert main([*args, "--simulator-public-key", stranger]) == 1
+    assert "does NOT verify" in capsys.readouterr().out
+
+
+def test_call_without_keys_explains_what_to_do(tmp_path, capsys):
+    assert main(["call", "inquiryCodeRules", "--data-dir", str(tmp_path / "empty")]) == 2
+    assert "aplus-sim serve" in capsys.readouterr().err
+
+
+def test_serve_starts_prints_the_banner_and_answers(tmp_path):
+    """`aplus-sim serve --port 0` under granian: banner, then a signed answer."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    command = [str(Path(sys.executable).with_name("aplus-sim")), "serve", "--port", "0"]
+    process = subprocess.Popen(
+        [*command, "--data-dir", str(tmp_path / "d"), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("aplus-sim listening on http://127.0.0.1:"), first
+        base = first.split()[-1]
+        banner = [process.stdout.readline() for _ in range(9)]
+        assert any("SANDBOX_APLUS_SIM_MPP_01" in line for line in banner)
+        assert any("private_key.txt" in line for line in banner)
+        deadline = time.monotonic() + 30
+        while True:  # readiness: poll the health endpoint until a worker answers
+            try:
+                health = requests.get(f"{base}/_sim/health", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "the server did not come up in 30 s"
+                assert process.poll() is None, process.stdout.read()
+                time.sleep(0.05)
+        assert health.json()["status"] == "ok"
+        code = main(["call", "inquiryCodeRules", "--url", base, "--data-dir", str(tmp_path / "d")])
+        assert code == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -1,7 +1,8 @@
 """The official Python SDK client pays an order end to end against a running simulator.
 
 userInitiatedPay and notifyPayment go through the SDK's DefaultAlipayClient (its signing, its
-headers, its response verification); only the transport is plain HTTP on loopback.
+headers, its response verification); only the transport is plain HTTP on loopback. In the
+other direction, the simulator's calls to a wallet pass the SDK's webhook_tool.check_signature.
 """
 
 from __future__ import annotations
@@ -9,15 +10,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
+from flask import Flask, Response, request
 
 from contracts import signing
 from simulator import create_app
 from tests.support.live_server import live_server
-from tests.support.sdk import sdk_call
+from tests.support.sdk import sdk_call, sdk_signature_ops
 
 pytestmark = pytest.mark.sdk
 
@@ -165,3 +168,100 @@ def test_unknown_code_is_a_signed_failure_the_sdk_accepts(simulator: Simulator) 
     assert out["error"] is None, out
     assert out["body"]["result"]["resultStatus"] == "F", json.dumps(out["body"])
     assert "signature" in out["headers"]  # failures are signed too, so the SDK verified it
+
+
+@dataclass
+class StubWallet:
+    """A wallet's endpoints: records what the simulator sends and answers signed, as a wallet."""
+
+    key: signing.RSAPrivateKey
+    client_id: str
+    received: list[dict]
+
+    def app(self) -> Flask:
+        app = Flask("stub-wallet")
+
+        @app.post("/aps/api/v1/payments/<name>")
+        def answer(name: str) -> Response:
+            raw = request.get_data()
+            self.received.append(
+                {"api": name, "path": request.path, "headers": dict(request.headers), "body": raw}
+            )
+            reply: dict = {
+                "result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"}
+            }
+            if name == "inquiryPayment":
+                reply["paymentResult"] = {
+                    "resultCode": "PAYMENT_IN_PROCESS",
+                    "resultStatus": "U",
+                    "resultMessage": "in process",
+                }
+            body = json.dumps(reply).encode()
+            headers = signing.signed_response_headers(
+                self.key, self.client_id, request.path, body, datetime.now(UTC)
+            )
+            return Response(body, headers=headers)
+
+        return app
+
+
+def test_simulator_calls_to_the_wallet_pass_the_sdk_webhook_check(simulator: Simulator) -> None:
+    """What the simulator sends a wallet (inquiryPayment, cancelPayment) checks out with Ant's code."""
+    key = signing.generate_private_key()
+    client_id = "SANDBOX_SDK_INTEROP_03"
+    wallet = StubWallet(key, client_id, [])
+    with live_server(wallet.app()) as stub:
+        urls = {
+            "inquiryPaymentUrl": f"{stub.url}/aps/api/v1/payments/inquiryPayment",
+            "cancelPaymentUrl": f"{stub.url}/aps/api/v1/payments/cancelPayment",
+            "refundUrl": f"{stub.url}/aps/api/v1/payments/refund",
+        }
+        registered = requests.put(
+            f"{simulator.url}/_sim/participants/{client_id}",
+            json={"publicKey": signing.public_key_base64(key), **urls},
+            timeout=10,
+        )
+        assert registered.status_code == 200, registered.text
+        order = simulator.order(clientId=client_id)
+        decoded = sdk_call(
+            simulator.url,
+            UIP,
+            {"codeValue": order["codeValue"], "customerId": "cust-sdk-003"},
+            client_id,
+            signing.private_key_base64(key),
+            simulator.public_key,
+        )
+        assert decoded["error"] is None, decoded
+        closed = requests.post(
+            f"{simulator.url}/_sim/payments/{order['paymentRequestId']}/cancel",
+            json={"reason": "merchant closed the order"},
+            timeout=10,
+        )
+        assert closed.status_code == 202, closed.text
+        moved = requests.post(
+            f"{simulator.url}/_sim/clock/advance", json={"seconds": 10}, timeout=30
+        )
+        assert moved.status_code == 200, moved.text
+    apis = {item["api"] for item in wallet.received}
+    assert "cancelPayment" in apis, wallet.received
+    ops = []
+    for item in wallet.received:
+        headers = item["headers"]
+        args = [
+            "POST",
+            item["path"],
+            headers["Client-Id"],
+            headers["Request-Time"],
+            item["body"].decode("utf-8"),
+        ]
+        ops.append(("check_signature", [*args, headers["Signature"], simulator.public_key]))
+        ops.append(
+            (
+                "check_signature",
+                [*args[:4], args[4] + " ", headers["Signature"], simulator.public_key],
+            )
+        )
+    results = sdk_signature_ops(ops)
+    for item, good, tampered in zip(wallet.received, results[::2], results[1::2], strict=True):
+        assert good == {"value": True}, (item["api"], good)
+        assert "error" in tampered, (item["api"], tampered)

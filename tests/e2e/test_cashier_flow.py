@@ -167,6 +167,29 @@ def test_two_partial_refunds(pair):
     )
     assert too_much.status_code >= 400
     assert "REFUND_AMOUNT_EXCEED" in too_much.text
+    # The rest exactly: a full refund in the end, the user has every won back.
+    rest = requests.post(
+        f"{pair.sim_url}/_sim/payments/{prid}/refunds",
+        json={"amount": {"currency": "JPY", "value": "500"}},
+        timeout=10,
+    )
+    assert rest.status_code in (200, 201, 202), rest.text
+    pair.advance(1)
+    assert [r["status"] for r in pair.sim_payment(prid)["refunds"]] == ["SUCCESS"] * 3
+    assert pair.balance(RICH) == before
+
+
+def test_decode_replay_same_customer_same_order_other_customer_refused(pair):
+    order = pair.order(amount={"currency": "JPY", "value": "1000"})
+    other_before = pair.balance("u_10002")
+    first = pair.drive(order["codeValue"], RICH, "abandon")
+    again = pair.drive(order["codeValue"], RICH, "abandon")
+    assert first["paymentRequestId"] == again["paymentRequestId"] == order["paymentRequestId"]
+    other = pair.drive(order["codeValue"], "u_10002")
+    assert other["problem"]["code"] == "REPEAT_REQ_INCONSISTENT"
+    assert pair.balance("u_10002") == other_before
+    assert pair.wallet_payment(order["paymentRequestId"])["customerId"] == RICH
+    assert pair.wallet_payment(order["paymentRequestId"])["ledger"] == []
 
 
 def test_late_success_is_reversed_exactly_once(pair):

@@ -4,6 +4,7 @@ notifications, and answers whatever a test scripts (U, F codes, garbage) first."
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
@@ -47,6 +48,7 @@ class FakeAlipay:
         self.wallet_public_key: Any = None
         self.client_id = ""
         self.base_url = ""  # set once served
+        self.slow_seconds = 0.5
         self.orders: dict[str, dict[str, Any]] = {}
         self.decoded_by: dict[str, str] = {}
         self.script: dict[str, list[str]] = defaultdict(list)
@@ -151,6 +153,9 @@ class FakeAlipay:
                 scripted = self.script[api].pop(0)
                 if scripted == "garbage":
                     return Response("<html>502 Bad Gateway</html>", 502)
+                if scripted == "slow":  # answer after the caller's (tiny) timeout
+                    time.sleep(self.slow_seconds)
+                    return self._answer(request.path, {"result": self._result("SUCCESS")})
                 if scripted == "unsigned-S":
                     return Response(json.dumps({"result": self._result("SUCCESS")}), 200)
                 return self._answer(request.path, {"result": self._result(scripted)})

@@ -34,6 +34,19 @@ def test_decode_never_answered_gives_up_without_charging(env):
     assert env.balance(user) == before - 9050
 
 
+def test_decode_timeout_is_an_unknown_outcome_and_is_retried(env):
+    order = env.alipay.add_order()
+    env.wallet.config.decode_timeout = 0.2  # the stub answers after 0.5 s
+    env.alipay.script["userInitiatedPay"].append("slow")
+    user = env.rich_user()
+    before = env.balance(user)
+    state = env.driver(order["codeValue"], user)
+    assert state["status"] == "SUCCESS"
+    sent = env.alipay.received["userInitiatedPay"]
+    assert len(sent) == 2 and sent[0]["raw"] == sent[1]["raw"]
+    assert env.balance(user) == before - 9050
+
+
 def test_unsigned_success_is_not_trusted(env):
     order = env.alipay.add_order()
     env.alipay.script["userInitiatedPay"].append("unsigned-S")

@@ -10,7 +10,6 @@ in the database so every worker process sees the same journal; only the newest
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,17 +24,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     select,
 )
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
-from sqlalchemy.pool import NullPool, QueuePool
 
-from simulator.db import metadata
+from simulator.db import metadata, read
 from simulator.state import current
 
 DIRECTIONS = ("inbound", "outbound")
@@ -171,40 +167,6 @@ def _violations_json(violations: Any) -> str:
     return json.dumps(items, ensure_ascii=False)
 
 
-def _pooled(engine: Engine) -> Engine:
-    """An engine for the journal that keeps its SQLite connections open between records.
-
-    The app's SQLite engine opens and closes a connection per use (NullPool); closing the last
-    connection to a WAL database checkpoints it, which costs about a millisecond, several times
-    an RSA signature. The journal writes on every exchange, so it keeps a small pool of its
-    own, with the same pragmas as simulator.db.
-    """
-    if engine.dialect.name != "sqlite" or not isinstance(engine.pool, NullPool):
-        return engine
-    pooled = create_engine(
-        engine.url,
-        connect_args={"timeout": 30, "check_same_thread": False, "isolation_level": None},
-        poolclass=QueuePool,
-        pool_size=4,
-        max_overflow=16,
-    )
-
-    @event.listens_for(pooled, "connect")
-    def _pragmas(dbapi_conn, _record):  # pragma: no cover - exercised through use
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
-
-    @event.listens_for(pooled, "begin")
-    def _begin(conn):  # pragma: no cover - exercised through use
-        # Reads (query, get, count) must not take the write lock; record() issues BEGIN
-        # IMMEDIATE itself and clear() starts with its write, so a deferred BEGIN is enough.
-        conn.exec_driver_sql("BEGIN")
-
-    return pooled
-
-
 class Journal:
     """Records and queries exchanges in the `journal_entries` table (shared by all workers)."""
 
@@ -213,8 +175,7 @@ class Journal:
     ) -> None:
         if limit < 1:
             raise ValueError("journal_limit must be at least 1")
-        self.engine = _pooled(engine)
-        self._pid = os.getpid()
+        self.engine = engine
         self.clock = clock
         self.limit = limit
         self.body_limit = body_limit
@@ -234,12 +195,6 @@ class Journal:
             if self.engine.dialect.name == "sqlite"
             else None
         )
-
-    def _check_fork(self) -> None:
-        # A worker forked after the app was built must not share the parent's open connections.
-        if os.getpid() != self._pid:
-            self.engine.dispose(close=False)
-            self._pid = os.getpid()
 
     def record(self, **fields: Any) -> int:
         """Store one exchange (fields as in docs/ARCHITECTURE.md); returns its id."""
@@ -286,7 +241,6 @@ class Journal:
                 "response_violations": row["response_violations"] != "[]",
             }
         )
-        self._check_fork()
         if self._sqlite_insert is not None:
             return self._record_sqlite(row)
         with self.engine.begin() as conn:
@@ -377,20 +331,17 @@ class Journal:
 
     def count(self) -> int:
         """How many entries are kept."""
-        self._check_fork()
-        with self.engine.connect() as conn:
+        with read(self.engine) as conn:
             stmt = select(func.count()).select_from(journal_entries).where(self._visible())
             return int(conn.execute(stmt).scalar())
 
     def clear(self) -> int:
         """Delete every entry; returns how many there were."""
-        self._check_fork()
         with self.engine.begin() as conn:
             return conn.execute(delete(journal_entries)).rowcount
 
     def _select(self, stmt) -> list[dict[str, Any]]:
-        self._check_fork()
-        with self.engine.connect() as conn:
+        with read(self.engine) as conn:
             rows = conn.execute(stmt).mappings().all()
         return [self._entry(row) for row in rows]
 

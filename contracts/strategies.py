@@ -6,11 +6,13 @@ JSON pointer where a validator (or a wallet) must report it. See docs/strategies
 
 How it works: a small schema-to-strategy compiler handles the keywords the schemas use (type,
 properties, required, items, enum, const, pattern, lengths, $ref, allOf, if/then/else, not).
-Two shared definitions carry meaning a schema cannot express, so they get their own strategies:
-`DateTime` (a real calendar time with an offset) and `Amount` (a known ISO 4217 currency with a
-positive integer of minor units). After drawing, the amounts that belong together are made
-consistent: payToAmount = paymentAmount x quotePrice, promotion savings in the payToAmount
-currency and not above it, and the same for refunds.
+Shared definitions that mean more than their schema says get their own strategies: `DateTime`
+(a real calendar time with an offset), `Amount` (a known ISO 4217 currency with a positive
+integer of minor units), `CurrencyCode` and `CurrencyPair` (known currencies) and `Url` (a
+plausible https URL). Result codes come from the catalogue, matching their status. After drawing, the amounts that belong together are made
+consistent: payToAmount = paymentAmount x quotePrice (paymentAmount already excludes the
+promotion), promotion savings in the payToAmount currency and not above it, and the same for
+refunds (refundFromAmount = refundAmount x quotePrice).
 """
 
 from __future__ import annotations
@@ -581,7 +583,11 @@ def quote_prices() -> SearchStrategy[Decimal]:
 
 @dataclass(frozen=True)
 class Conversion:
-    """Amounts that belong together: target + savings = source converted under the quote."""
+    """Amounts that belong together: target = source converted under the quote.
+
+    As Alipay+ documents it, the source (paymentAmount) already excludes the promotion, and the
+    savings are in the target's currency and not above it.
+    """
 
     source: str
     target: str
@@ -605,7 +611,7 @@ def make_consistent(draw: st.DrawFn, obj: dict, quote_strategy: QuoteFactory) ->
     for family in CONVERSIONS:
         source, target = obj.get(family.source), obj.get(family.target)
         details = _savings_details(obj.get(family.promo))
-        needed = 2 * len(details) or 1  # each saving >= 1 and the payer still pays >= 1
+        needed = 2 * len(details) or 1  # each saving >= 1, all of them <= half the target
         if not _is_amount(source) or not _is_amount(target):
             if _is_amount(target) and details:
                 _spread_savings(draw, details, _at_least(target, needed))
@@ -626,7 +632,7 @@ def make_consistent(draw: st.DrawFn, obj: dict, quote_strategy: QuoteFactory) ->
             _spread_savings(draw, details, _at_least(target, needed))
             continue
         target["value"] = str(converted)
-        target["value"] = str(converted - _spread_savings(draw, details, target))
+        _spread_savings(draw, details, target)
 
 
 QuoteFactory = Callable[[str], "SearchStrategy[dict] | None"]

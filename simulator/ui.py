@@ -348,6 +348,13 @@ def _timeline(view: dict[str, Any], record: dict[str, Any] | None) -> list[dict[
         if source:
             text = f"{text} (learned from {source})"
         state(final_at or (view.get("paymentTime") if status == "SUCCESS" else None), status, text)
+    for refund in view.get("refunds") or []:
+        state(
+            refund.get("createdTime"),
+            "REFUND",
+            f"Merchant asked for refund {refund.get('refundRequestId')} of "
+            f"{_amount(refund.get('refundAmount'))}",
+        )
     for entry in view.get("exchanges") or []:
         at = _parse_time(entry["time"])
         if at is not None:

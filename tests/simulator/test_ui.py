@@ -340,6 +340,48 @@ def test_payment_page_shows_the_timeline_in_order(sim, client):
     assert '"codeValue": "281666040000"' in html.unescape(markup)
 
 
+def test_payment_page_lists_refunds_and_puts_them_on_the_timeline(sim, client):
+    refund = {
+        "refundRequestId": "R-1",
+        "paymentRequestId": PR,
+        "refundAmount": {"currency": "USD", "value": "500"},
+        "refundFromAmount": {"currency": "USD", "value": "500"},
+        "status": "FAILED",
+        "resultCode": "PROCESS_FAIL",
+        "resultMessage": "refund window closed",
+        "attempts": 1,
+        "createdTime": "2026-03-01T18:00:20+08:00",
+    }
+    sim.payments.add(view("SUCCESS", refunds=[refund]), {"created": START})
+    sim.clock.advance(21)
+    sim.journal.record(
+        **exchange(
+            direction="outbound",
+            api="refund",
+            path="/aps/api/v1/payments/refund",
+            refund_request_id="R-1",
+            result_status="F",
+            result_code="PROCESS_FAIL",
+        )
+    )
+    page = client.get(f"/_sim/ui/payments/{PR}")
+    text = text_of(page)
+    assert_in_order(
+        text,
+        [
+            "Order created",
+            "+20.0 s",
+            "Merchant asked for refund R-1 of 5.00 USD",
+            "+21.0 s",
+            "Alipay+ → wallet refund",
+            "Your wallet answered PROCESS_FAIL (F)",
+        ],
+    )
+    table = re.search(r'<table id="refunds">.*?</table>', page.get_data(as_text=True), re.S)
+    assert 'class="problem"' in table.group(0)
+    assert "refund window closed" in table.group(0) and "5.00 USD" in table.group(0)
+
+
 def test_unknown_payment_is_a_404_page(client):
     page = client.get("/_sim/ui/payments/NOPE")
     assert page.status_code == 404

@@ -11,7 +11,7 @@ from mpp_reference.clock import Clock, RealClock
 from mpp_reference.config import WalletConfig
 from mpp_reference.db import make_engine, metadata
 from mpp_reference.identification import Identifier
-from mpp_reference.keys import AlipayPublicKey, load_or_create_private_key
+from mpp_reference.keys import AlipayPublicKey, load_or_create_private_key, session_secret
 from mpp_reference.ledger import FIXTURE_USERS, Ledger, User, faker_users, load_user_file
 from mpp_reference.outbox import Outbox
 from mpp_reference.wallet import Wallet
@@ -40,7 +40,7 @@ def create_app(
     clock = clock or RealClock()
     app = Flask(__name__)
     app.config["TESTING"] = cfg.testing
-    app.secret_key = cfg.secret_key
+    app.secret_key = session_secret(cfg.data_dir, cfg.secret_key)
     engine = make_engine(cfg.database_url)
     metadata.create_all(engine)
     private_key = load_or_create_private_key(cfg.data_dir, cfg.private_key)

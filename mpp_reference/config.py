@@ -55,7 +55,8 @@ class WalletConfig:
     # The automation endpoint POST /_mpp/driver/pay (a real wallet would not expose it).
     driver_enabled: bool = True
     testing: bool = False
-    secret_key: str = "mpp-reference-demo"
+    # Signs the session cookie (who is signed in); empty: generated once, kept in data_dir/keys.
+    secret_key: str = ""
 
     @classmethod
     def from_any(cls, value: WalletConfig | dict[str, Any] | None) -> WalletConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,18 @@ def load_or_create_private_key(data_dir: Path, configured: str = "") -> Any:
         signing.public_key_pem(key.public_key()), encoding="utf-8"
     )
     return key
+
+
+def session_secret(data_dir: Path, configured: str = "") -> str:
+    """The configured session secret, else one generated once and saved in data_dir/keys."""
+    if configured:
+        return configured
+    path = data_dir / "keys" / "session_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
 
 
 class AlipayPublicKey:

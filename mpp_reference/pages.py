@@ -123,7 +123,7 @@ def signin() -> Response:
         abort(404)
     session["customer_id"] = customer_id
     target = request.args.get("next") or url_for("pages.home")
-    if not target.startswith("/"):
+    if not target.startswith("/") or target.startswith("//"):  # only our own pages
         target = url_for("pages.home")
     return redirect(target)
 

@@ -319,14 +319,17 @@ class Journal:
         )
         return found[0] if found else None
 
-    def latest(self, direction: str) -> dict[str, Any] | None:
+    def latest(self, direction: str, client_id: str | None = None) -> dict[str, Any] | None:
         """The newest entry in one direction ("inbound" or "outbound"), or None."""
-        found = self._select(
+        stmt = (
             select(journal_entries)
             .where(journal_entries.c.direction == direction, self._visible())
             .order_by(journal_entries.c.id.desc())
             .limit(1)
         )
+        if client_id:
+            stmt = stmt.where(journal_entries.c.client_id == client_id)
+        found = self._select(stmt)
         return found[0] if found else None
 
     def count(self) -> int:

@@ -294,14 +294,25 @@ def _utc_filter(value: Any) -> str:
 def overview():
     """Recent orders with their state, the last request's verdict, recent problems."""
     sim = current()
-    last_inbound, last_outbound = (sim.journal.latest(d) for d in ("inbound", "outbound"))
+    # ?clientId=... narrows everything to one wallet (several can share a simulator)
+    client_id = request.args.get("clientId") or None
+    last_inbound, last_outbound = (
+        sim.journal.latest(d, client_id=client_id) for d in ("inbound", "outbound")
+    )
     problems = [
-        _decorate(e) for e in sim.journal.query(problems_only=True, limit=_OVERVIEW_PROBLEMS)
+        _decorate(e)
+        for e in sim.journal.query(
+            client_id=client_id, problems_only=True, limit=_OVERVIEW_PROBLEMS
+        )
     ]
-    orders = sim.payments.list(limit=_OVERVIEW_ORDERS) if sim.payments is not None else []
+    orders = (
+        sim.payments.list(limit=_OVERVIEW_ORDERS, client_id=client_id)
+        if sim.payments is not None
+        else []
+    )
     problem_counts = Counter(
         e["payment_request_id"]
-        for e in sim.journal.query(problems_only=True, limit=_RECENT_WINDOW)
+        for e in sim.journal.query(client_id=client_id, problems_only=True, limit=_RECENT_WINDOW)
         if e.get("payment_request_id")
     )
     return render_template(
@@ -312,6 +323,7 @@ def overview():
         orders=orders,
         problem_counts=problem_counts,
         engine_ready=sim.payments is not None,
+        client_id=client_id,
         **_sim_context(),
     )
 

@@ -268,6 +268,21 @@ def test_any_body_is_shown_exactly_as_received_and_never_as_markup(sim, client, 
     assert f"X-Anything: {header}" in blocks[0]
 
 
+def test_overview_narrows_to_one_wallet(sim, client):
+    sim.payments.add(view("DECODED"))
+    sim.payments.add(view("CREATED", paymentRequestId="B-ORDER", clientId="MPP_B"))
+    sim.journal.record(**exchange(client_id="MPP_A", note="a is fine"))
+    sim.journal.record(**invalid_signature(client_id="MPP_B", payment_request_id="B-ORDER"))
+    text = text_of(client.get("/_sim/ui?clientId=MPP_A"))
+    assert "Overview for MPP_A" in text
+    assert "Your last request (userInitiatedPay) went through: SUCCESS" in text
+    assert PR in text and "B-ORDER" not in text
+    assert "None: every exchange so far" in text
+    text = text_of(client.get("/_sim/ui?clientId=MPP_B"))
+    assert "failed because: The signature does not verify" in text
+    assert "B-ORDER" in text and PR not in text
+
+
 def test_empty_dashboard_tells_how_to_start(client):
     text = text_of(client.get("/_sim/ui"))
     assert "No request from a wallet yet" in text

@@ -362,41 +362,20 @@ class PaymentEngine:
         """Decode an order code for a wallet user; the exact body of the answer (idempotent)."""
         sim = self.sim
         code_value = inbound.body["codeValue"]
-        customer_id = inbound.body["customerId"]
         now = sim.clock.now()
+        by_code = select(payments_table).where(payments_table.c.code_value == code_value)
+        # Most calls are answered from a plain read (replays, refusals): only a first decode
+        # takes the write lock, and then checks the state again under it.
+        with read(sim.engine) as conn:
+            row = conn.execute(by_code).first()
+        answer = self._decode_answer(row, inbound, now)
+        if answer is not None:
+            return answer
         with sim.engine.begin() as conn:
-            row = conn.execute(
-                select(payments_table)
-                .where(payments_table.c.code_value == code_value)
-                .with_for_update()
-            ).first()
-            if row is None:
-                raise InvalidCode(f"codeValue {code_value!r} is not an order code Alipay+ issued")
-            inbound.payment_request_id = row.payment_request_id
-            if row.client_id != inbound.client_id:
-                raise AccessDenied(
-                    f"this order code was issued for the wallet {row.client_id!r}, "
-                    f"not for {inbound.client_id!r}"
-                )
-            expired = now >= _unstamp(row.expiry_at)
-            if row.status == "CLOSED":
-                if expired:
-                    raise ExpiredCode(f"the code expired at {wire_time(_unstamp(row.expiry_at))}")
-                raise OrderIsClosed(f"the order was closed ({row.close_reason})")
-            if row.status == "SUCCESS":
-                raise OrderIsClosed("the order has already been paid")
-            if row.status == "FAILED":
-                raise OrderIsClosed("the order has already failed")
-            if expired:
-                raise ExpiredCode(f"the code expired at {wire_time(_unstamp(row.expiry_at))}")
-            if row.status == "DECODED":
-                if row.customer_id != customer_id:
-                    raise RepeatReqInconsistent(
-                        "this code was already decoded for another customerId; the same "
-                        "codeValue may only be decoded again with the same customerId"
-                    )
-                inbound.note = "replay: the same answer as the first decode"
-                return row.decode_response
+            row = conn.execute(by_code.with_for_update()).first()
+            answer = self._decode_answer(row, inbound, now)
+            if answer is not None:
+                return answer
             response = self._decode_response(row, inbound.participant)
             text = dumps(response)
             updated = conn.execute(
@@ -405,7 +384,7 @@ class PaymentEngine:
                 .where(payments_table.c.status == "CREATED")
                 .values(
                     status="DECODED",
-                    customer_id=customer_id,
+                    customer_id=inbound.body["customerId"],
                     decoded_at=_stamp(now),
                     decode_response=text,
                     pass_through_info=inbound.body.get("passThroughInfo"),
@@ -415,6 +394,38 @@ class PaymentEngine:
                 raise RuntimeError("the payment changed state during decode")
         _call_hook(sim, "on_decoded", row.payment_request_id)
         return text
+
+    def _decode_answer(self, row: Any, inbound: Inbound, now: datetime) -> str | None:
+        """The answer for a code that is not decoded now (None: go on and decode it)."""
+        code_value = inbound.body["codeValue"]
+        if row is None:
+            raise InvalidCode(f"codeValue {code_value!r} is not an order code Alipay+ issued")
+        inbound.payment_request_id = row.payment_request_id
+        if row.client_id != inbound.client_id:
+            raise AccessDenied(
+                f"this order code was issued for the wallet {row.client_id!r}, "
+                f"not for {inbound.client_id!r}"
+            )
+        expiry = _unstamp(row.expiry_at)
+        if row.status == "CLOSED":
+            if now >= expiry:
+                raise ExpiredCode(f"the code expired at {wire_time(expiry)}")
+            raise OrderIsClosed(f"the order was closed ({row.close_reason})")
+        if row.status == "SUCCESS":
+            raise OrderIsClosed("the order has already been paid")
+        if row.status == "FAILED":
+            raise OrderIsClosed("the order has already failed")
+        if now >= expiry:
+            raise ExpiredCode(f"the code expired at {wire_time(expiry)}")
+        if row.status == "DECODED":
+            if row.customer_id != inbound.body["customerId"]:
+                raise RepeatReqInconsistent(
+                    "this code was already decoded for another customerId; the same "
+                    "codeValue may only be decoded again with the same customerId"
+                )
+            inbound.note = "replay: the same answer as the first decode"
+            return row.decode_response
+        return None
 
     def _decode_response(self, row: Any, participant: dict[str, Any]) -> dict[str, Any]:
         base = self.sim.config.base_url.rstrip("/")

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
+from contracts import catalogue, money
 from simulator import journal as journal_area
 from simulator.state import current
 
@@ -37,12 +38,8 @@ class Reason:
 
 
 def _catalogue_entry(api: str, code: str | None) -> Any:
-    """The catalogue entry for a result code, or None (unknown code, or no catalogue yet)."""
+    """The catalogue entry for a result code, or None for an undocumented one."""
     if not code:
-        return None
-    try:
-        from contracts import catalogue
-    except ImportError:  # pragma: no cover - the catalogue ships with contracts
         return None
     try:
         return catalogue.lookup(api, code)
@@ -251,10 +248,8 @@ def _amount(amount: Any) -> str:
         return ""
     currency, value = amount.get("currency", ""), amount.get("value", "")
     try:
-        from contracts import money
-
         return money.format_major(int(value), currency)
-    except (ImportError, KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError):
         return f"{value} {currency} (minor units)"
 
 
@@ -452,12 +447,7 @@ def journal_entry(entry_id: int):
 
 
 def _known_apis() -> list[str]:
-    try:
-        from contracts import catalogue
-
-        return [api for api in catalogue.apis() if api != "paymentResult"]
-    except ImportError:  # pragma: no cover - the catalogue ships with contracts
-        return []
+    return [api for api in catalogue.apis() if api != "paymentResult"]
 
 
 def init_app(app):

@@ -263,8 +263,10 @@ def test_any_body_is_shown_exactly_as_received_and_never_as_markup(sim, client, 
         expected = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
     except ValueError:
         expected = body
-    # blocks: request headers, request body, answer headers, answer body
+    # blocks: request headers, request body (readable), [request body exactly], answer ...
     assert blocks[1] == expected
+    if expected != body:
+        assert blocks[2] == body
     assert f"X-Anything: {header}" in blocks[0]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 
 from contracts import catalogue, money
 from simulator import journal as journal_area
@@ -265,12 +265,25 @@ def _decorate(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _refresh_seconds() -> int | None:
+    """?refresh=N reloads the page every N seconds (2 to 3600), for watching a test run."""
+    raw = request.args.get("refresh", "")
+    return min(max(int(raw), 2), 3600) if raw.isdigit() else None
+
+
 def _sim_context() -> dict[str, Any]:
     sim = current()
     clock = sim.clock
+    args = {k: v for k, v in request.args.items() if k != "refresh"}
+    refresh = _refresh_seconds()
+    toggle = {} if refresh else {"refresh": 5}
     return {
         "now": _show_time(clock.now()) if clock is not None else "",
         "clock_mode": getattr(clock, "mode", "real"),
+        "refresh": refresh,
+        "refresh_toggle_url": url_for(
+            request.endpoint, **(request.view_args or {}), **args, **toggle
+        ),
     }
 
 
@@ -409,7 +422,7 @@ def journal_page():
     """The journal as a table, filterable like GET /_sim/journal, problems highlighted."""
     sim = current()
     try:
-        params = journal_area.parse_query(request.args)
+        params = journal_area.parse_query({k: v for k, v in request.args.items() if k != "refresh"})
     except journal_area.BadQuery as exc:
         return render_template(
             "ui/journal.html",

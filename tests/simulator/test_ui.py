@@ -285,6 +285,20 @@ def test_overview_narrows_to_one_wallet(sim, client):
     assert "B-ORDER" in text and PR not in text
 
 
+def test_pages_can_refresh_themselves_while_a_test_runs(client):
+    plain = client.get("/_sim/ui/journal?problems=1").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in plain
+    link = html.unescape(re.search(r'id="refresh" href="([^"]+)"', plain).group(1))
+    assert "problems=1" in link and "refresh=5" in link
+    page = client.get(link)
+    assert page.status_code == 200
+    markup = page.get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="5">' in markup
+    stop = html.unescape(re.search(r'id="refresh" href="([^"]+)"', markup).group(1))
+    assert "refresh" not in stop.split("?", 1)[-1] and "problems=1" in stop
+    assert 'content="2"' in client.get("/_sim/ui?refresh=0").get_data(as_text=True)
+
+
 def test_empty_dashboard_tells_how_to_start(client):
     text = text_of(client.get("/_sim/ui"))
     assert "No request from a wallet yet" in text

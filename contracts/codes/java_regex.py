@@ -45,15 +45,12 @@ class _Flags:
     d: bool = False  # UNIX_LINES: only \n is a line terminator
     m: bool = False
     s: bool = False
-    u: bool = False  # UNICODE_CASE (or U, UNICODE_CHARACTER_CLASS)
+    u: bool = False  # UNICODE_CASE
+    U: bool = False  # UNICODE_CHARACTER_CLASS (also implies UNICODE_CASE)
     x: bool = False
 
     def with_letters(self, on: str, off: str) -> _Flags:
-        changes: dict[str, bool] = {}
-        for letter, value in ((c, True) for c in on):
-            changes["u" if letter == "U" else letter] = value
-        for letter in off:
-            changes["u" if letter == "U" else letter] = False
+        changes: dict[str, bool] = dict.fromkeys(on, True) | dict.fromkeys(off, False)
         return replace(self, **changes)
 
     def terminators(self) -> str:
@@ -84,16 +81,7 @@ def _all_category_ranges() -> dict[str, tuple[tuple[int, int], ...]]:
 @cache
 def _category_ranges(category: str) -> tuple[tuple[int, int], ...]:
     """Code-point ranges whose Unicode general category starts with `category` (L, Lu, Nd...)."""
-    merged = sorted(
-        r for cat, rs in _all_category_ranges().items() if cat.startswith(category) for r in rs
-    )
-    out: list[tuple[int, int]] = []
-    for lo, hi in merged:
-        if out and out[-1][1] == lo - 1:
-            out[-1] = (out[-1][0], hi)
-        else:
-            out.append((lo, hi))
-    return tuple(out)
+    return _merge(*(rs for cat, rs in _all_category_ranges().items() if cat.startswith(category)))
 
 
 def _complement(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
@@ -130,8 +118,12 @@ _CATEGORIES = {
 }  # fmt: skip
 
 
-def _property_body(name: str, negated: bool) -> str:
-    """Class body (no brackets) for \\p{name} / \\P{name}."""
+def _property_body(name: str, negated: bool, case_insensitive: bool = False) -> str:
+    """Class body (no brackets) for \\p{name} / \\P{name}.
+
+    Under CASE_INSENSITIVE Java widens \\p{Lu}, \\p{Ll} and \\p{Lt} to every cased letter
+    (Lu, Ll, Lt) and \\p{Upper}, \\p{Lower} to both ASCII cases.
+    """
     named = _named_classes()
     key = name
     for lead in ("gc=", "general_category=", "Is"):
@@ -139,15 +131,37 @@ def _property_body(name: str, negated: bool) -> str:
             key = key[len(lead) :]
             break
     if key in _CATEGORIES:
-        ranges = _category_ranges(key)
-    elif name in named or ("Is" + name) in named:
-        body = named.get(name) or named["Is" + name]
+        if case_insensitive and key in ("Lu", "Ll", "Lt"):
+            ranges = _merge(_category_ranges("Lu"), _category_ranges("Ll"), _category_ranges("Lt"))
+        else:
+            ranges = _category_ranges(key)
+    elif name in named:
+        body = "a-zA-Z" if case_insensitive and name in ("Upper", "Lower") else named[name]
         if not negated:
             return body
         ranges = _body_ranges(body)
     else:
         raise JavaRegexError(f"unsupported character property \\p{{{name}}}")
     return _ranges_body(_complement(ranges) if negated else ranges)
+
+
+def _merge(*groups: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(r for group in groups for r in group):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+        else:
+            out.append((lo, hi))
+    return tuple(out)
+
+
+@cache
+def _word_body() -> str:
+    """Java's (before 19) \\b word characters: letters, decimal digits, '_', and non-spacing
+    marks (counted as part of the letter they follow)."""
+    return "_" + _ranges_body(
+        _merge(_category_ranges("L"), _category_ranges("Nd"), _category_ranges("Mn"))
+    )
 
 
 @lru_cache(maxsize=64)
@@ -171,7 +185,9 @@ class _Translator:
         self.out: list[str] = []
         # One frame per open group: [flags, number of scoped flag groups opened inside it,
         # flags at the frame's start (to reopen after '|')].
-        self.frames: list[list] = [[_Flags(), 0, []]]
+        self.frames: list[list] = [[_Flags(), 0, [], None]]
+        self.groups_opened = 0
+        self.groups_closed: set[int] = set()
 
     # -- helpers -----------------------------------------------------------------------------
     @property
@@ -213,6 +229,8 @@ class _Translator:
                 raise self.error("unmatched ')'")
             frame = self.frames.pop()
             self.out.append(")" * frame[1] + ")")
+            if frame[3] is not None:
+                self.groups_closed.add(frame[3])
             self.i += 1
         elif c == "|":
             frame = self.frames[-1]
@@ -229,8 +247,14 @@ class _Translator:
             self.out.append(self.dollar(multiline=flags.m))
             self.i += 1
         elif c == "^":
-            self.out.append(self.caret() if flags.m else r"\A")
+            self.out.append(self.caret() if flags.m else r"(?:\A)")
             self.i += 1
+        elif c == "{":
+            m = re.match(r"\{\d+(?:,\d*)?\}", self.p[self.i :])
+            if not m:
+                raise self.error("illegal repetition")  # Java has no literal '{' here
+            self.out.append(m.group(0))
+            self.i += m.end()
         else:
             self.out.append(c)
             self.i += 1
@@ -256,13 +280,14 @@ class _Translator:
                 size = 3 if rest[:1] in ":=!>" else 4
                 self.out.append(p[i : i + size])
                 self.i += size
-                self.frames.append([self.flags, 0, []])
+                self.frames.append([self.flags, 0, [], None])
                 return
             m = re.match(r"<([A-Za-z][A-Za-z0-9]*)>", rest)
             if m:
                 self.out.append(f"(?P<{m.group(1)}>")
                 self.i += 2 + m.end()
-                self.frames.append([self.flags, 0, []])
+                self.groups_opened += 1
+                self.frames.append([self.flags, 0, [], self.groups_opened])
                 return
             m = re.match(rf"([{FLAG_LETTERS}]*)(?:-([{FLAG_LETTERS}]*))?([:)])", rest)
             if not m:
@@ -274,7 +299,7 @@ class _Translator:
             if end == ":":
                 # (?flags:X) is itself a non-capturing group; Python's scoped flags match it.
                 self.out.append(scoped)
-                self.frames.append([new_flags, 0, []])
+                self.frames.append([new_flags, 0, [], None])
             else:
                 # (?flags) lasts to the end of the enclosing group, across '|' as in Java:
                 # open a scoped group now, close it before every '|' and reopen after.
@@ -286,12 +311,14 @@ class _Translator:
             return
         self.out.append("(")
         self.i += 1
-        self.frames.append([self.flags, 0, []])
+        self.groups_opened += 1
+        self.frames.append([self.flags, 0, [], self.groups_opened])
 
     @staticmethod
     def scoped_prefix(flags: _Flags) -> str:
         """A Python scoped-flag group opening for what Python itself must handle (i, u)."""
-        on = ("i" if flags.i else "") + ("u" if flags.u and flags.i else "")
+        unicode = flags.U or (flags.u and flags.i)
+        on = ("i" if flags.i else "") + ("u" if unicode else "")
         off = "" if flags.i else "i"
         return f"(?{on}-{off}:" if off else f"(?{on}:"
 
@@ -317,7 +344,7 @@ class _Translator:
             else:
                 name = self.peek()
                 self.i += 1
-            body = _property_body(name, negated=(c == "P"))
+            body = _property_body(name, negated=(c == "P"), case_insensitive=self.flags.i)
             return body if in_class else f"[{body}]"
         if c in "hHvV":
             body = _escape_body(VSPACE) if c in "vV" else HSPACE
@@ -331,7 +358,19 @@ class _Translator:
                 raise self.error("\\R inside a class")
             return "(?:\\r\\n|[" + _escape_body(VSPACE) + "])"
         if c == "z":
-            return r"\Z"
+            return r"(?:\Z)"  # assertions go in a group: Java lets them take a quantifier
+        if c in "bB" and not in_class and not p.startswith("{g}", self.i):
+            w = _word_body()
+            if c == "b":
+                return f"(?:(?<=[{w}])(?![{w}])|(?<![{w}])(?=[{w}]))"
+            return f"(?:(?<=[{w}])(?=[{w}])|(?<![{w}])(?![{w}]))"
+        if c == "A":
+            return r"(?:\A)"
+        if c in "wWdDsS" and not in_class and self._ascii_in_unicode_scope():
+            # Inside a Python (?u) scope (kept for Unicode case folding) \w, \d, \s would turn
+            # Unicode; Java keeps them ASCII and does not case-fold them.
+            body = {"w": "a-zA-Z0-9_", "d": "0-9", "s": " \\t\\n\\x0b\\f\\r"}[c.lower()]
+            return f"(?-i:[{'^' if c.isupper() else ''}{body}])"
         if c == "Z":
             return self.dollar(multiline=False)
         if c == "e":
@@ -363,7 +402,9 @@ class _Translator:
                 raise self.error("illegal \\k escape")
             self.i += m.end()
             return f"(?P={m.group(1)})"
-        if c in "GX" or (c == "b" and self.peek() == "{"):
+        if c in "123456789" and not in_class:
+            return self.backreference(int(c))
+        if c in "GX" or (c == "b" and p.startswith("{g}", self.i)):
             raise self.error(f"\\{c} is not supported")
         if c == "b" and in_class:
             raise self.error("\\b inside a class")
@@ -371,14 +412,33 @@ class _Translator:
             raise self.error(f"illegal escape \\{c}")
         return "\\" + c
 
+    def _ascii_in_unicode_scope(self) -> bool:
+        """Inside a Python (?iu) scope, where Java's ASCII \\w \\d \\s need spelling out."""
+        flags = self.flags
+        return flags.i and flags.u and not flags.U
+
+    def backreference(self, number: int) -> str:
+        """Java reads more digits only while they name an existing group; a reference to a
+        group that has not closed yet can never match (Python would reject it)."""
+        while self.peek().isdigit() and self.peek().isascii():
+            longer = number * 10 + int(self.peek())
+            if longer > self.groups_opened:
+                break
+            number = longer
+            self.i += 1
+        return f"(?:\\{number})" if number in self.groups_closed else "(?!)"
+
     # -- character classes ---------------------------------------------------------------------
     def char_class(self) -> str:
+        """A Java class, with nested classes (union) and && (intersection), for Python."""
         p = self.p
         self.i += 1
-        out = ["["]
-        if self.peek() == "^":
-            out.append("^")
+        negated = self.peek() == "^"
+        if negated:
             self.i += 1
+        operands: list[tuple[list[str], list[str]]] = []
+        body: list[str] = []
+        nested: list[str] = []
         first = True
         while True:
             c = self.peek()
@@ -390,20 +450,38 @@ class _Translator:
             first = False
             if self.flags.x and c in " \t\n\x0b\f\r":
                 self.i += 1
+            elif c == "\\" and self.peek(1) in tuple("wWdDsS") and self._ascii_in_unicode_scope():
+                nested.append(self.escape(in_class=False))  # kept out of Python's case folding
             elif c == "\\":
-                out.append(self.escape(in_class=True))
+                body.append(self.escape(in_class=True))
             elif c == "[":
-                raise self.error("nested character classes are not supported")
-            elif c == "&" and p.startswith("&&", self.i):
-                raise self.error("class intersection (&&) is not supported")
+                nested.append(self.char_class())
+            elif p.startswith("&&", self.i):
+                operands.append((body, nested))
+                body, nested = [], []
+                self.i += 2
             elif c in "&~|":
-                out.append("\\" + c)
+                body.append("\\" + c)
                 self.i += 1
             else:
-                out.append(c)
+                body.append(c)
                 self.i += 1
-        out.append("]")
-        return "".join(out)
+        operands.append((body, nested))
+        operands = [(b, n) for b, n in operands if b or n]
+        if not operands:
+            raise self.error("empty character class")
+        if len(operands) == 1 and not operands[0][1]:
+            return "[" + ("^" if negated else "") + "".join(operands[0][0]) + "]"
+        # Union of the items and nested classes; && intersects through lookaheads; a negated
+        # class matches one character the rest does not (Java 9+ semantics).
+        exprs = []
+        for b, n in operands:
+            alternatives = ([f"[{''.join(b)}]"] if b else []) + n
+            exprs.append(
+                alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+            )
+        inner = "".join(f"(?={e})" for e in exprs[:-1]) + exprs[-1]
+        return f"(?:(?!{inner})(?s:.))" if negated else f"(?:{inner})"
 
 
 def _escape_body(chars: str) -> str:

@@ -98,6 +98,16 @@ def test_blank_means_java_whitespace_only():
         ("^(?!0000$).*$", "5411", True),
         ("\\h\\R", "\t\r\n", True),
         ("\\x{41}\\0101\\e\\cA", "AA\x1b\x01", True),
+        ("[a-z&&[^aeiou]]+", "xyz", True),  # class intersection
+        ("[a-z&&[^aeiou]]+", "xaz", False),
+        ("[a[0-9]]+", "a1a", True),  # nested class = union
+        ("[^a[0-9]]", "1", False),
+        ("(a)\\1", "aa", True),
+        ("\\1(a)", "aa", False),  # a reference to a group not yet matched fails
+        ("(a)\\11", "aa1", True),  # only one group: \\11 is \\1 then '1'
+        ("é\\b", "é", True),  # Java's \\b knows Unicode letters
+        ("\\b*a", "a", True),  # assertions may take a quantifier
+        ("(?i)\\p{Lu}", "a", True),  # case-insensitive \\p{Lu} means any cased letter
     ],
 )
 def test_java_regex_semantics(pattern, text, expected):
@@ -106,7 +116,19 @@ def test_java_regex_semantics(pattern, text, expected):
 
 @pytest.mark.parametrize(
     "pattern",
-    ["[a-z&&[^e]]", "[a[b]]", "\\G", "\\p{IsLatin}", "(?P<x>a)", "\\y", "(a", "a)", "[a"],
+    [
+        "\\G",
+        "\\X",
+        "\\b{g}",
+        "\\p{IsLatin}",
+        "\\p{InGreek}",
+        "(?P<x>a)",
+        "\\y",
+        "(a",
+        "a)",
+        "[a",
+        "a{,2}",
+    ],
 )
 def test_unsupported_or_invalid_java_regex_is_reported(pattern):
     with pytest.raises(JavaRegexError):

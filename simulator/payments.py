@@ -376,7 +376,7 @@ class PaymentEngine:
             answer = self._decode_answer(row, inbound, now)
             if answer is not None:
                 return answer
-            response = self._decode_response(row, inbound.participant)
+            response = self._decode_response(row)
             text = dumps(response)
             updated = conn.execute(
                 payments_table.update()
@@ -427,12 +427,12 @@ class PaymentEngine:
             return row.decode_response
         return None
 
-    def _decode_response(self, row: Any, participant: dict[str, Any]) -> dict[str, Any]:
+    def _decode_response(self, row: Any) -> dict[str, Any]:
         base = self.sim.config.base_url.rstrip("/")
         response: dict[str, Any] = {
             "result": success("userInitiatedPay"),
             "acquirerId": row.acquirer_id,
-            "pspId": participant["pspId"],
+            "pspId": row.psp_id,  # as at order creation: the callbacks send this one too
             "codeType": "ORDER_CODE",
             "paymentRequestId": row.payment_request_id,
             "order": json.loads(row.order_json),

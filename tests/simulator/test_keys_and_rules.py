@@ -147,3 +147,12 @@ def test_empty_body_is_fine_for_inquiry_code_rules(wallet):
     answer = wallet.send(path, b"", wallet.headers(path, b""))
     assert answer.code == "SUCCESS"
     assert json.loads(answer.text)["version"]
+
+
+def test_health_and_openapi(client, sim):
+    health = client.get("/_sim/health").get_json()
+    assert health["status"] == "ok" and health["clock"] == "virtual"
+    assert health["storage"].startswith("sqlite:///")
+    document = client.get("/_sim/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    assert "/aps/api/v1/payments/userInitiatedPay" in document["paths"]

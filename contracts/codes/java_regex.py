@@ -1,22 +1,28 @@
 """Java regular expressions (java.util.regex) run on Python's `re`, with the whole-string
 `Matcher.matches()` semantics the server SDK uses for REGEX rules and `R<...>` value patterns.
 
-The translation keeps Java's meaning where the two dialects differ:
+The translation keeps Java's meaning where the two dialects differ (checked against a real JVM
+by tests/contracts/codes/test_against_java.py):
 
 * ``.`` does not match any Java line terminator (\\n, \\r, U+0085, U+2028, U+2029), and ``$``
   / ``\\Z`` match at the end or before a final terminator; ``\\z`` is the absolute end.
-* ``\\d \\w \\s \\b`` are ASCII-only (Java's default), so patterns compile with ``re.ASCII``.
+* ``\\d \\w \\s`` are ASCII-only (Java's default), so patterns compile with ``re.ASCII``;
+  ``\\b`` counts Unicode letters and digits as word characters, as Java up to 18 does.
 * ``\\Q...\\E`` quoting, ``\\h \\H \\v \\V \\R``, ``\\e``, ``\\cX``, ``\\0oct``, ``\\x{h..h}``,
   ``(?<name>..)`` and ``\\k<name>`` are rewritten; possessive quantifiers and atomic groups
-  are native in Python 3.11.
-* ``\\p{..}``/``\\P{..}``: POSIX and java.lang.Character classes from data/java_regex_classes.json;
-  Unicode general categories (``L``, ``IsLu``, ``gc=Nd``...) are built from `unicodedata`.
-* Inline flags ``(?imsxdu)`` work anywhere, scoped to the enclosing group as in Java; comments
+  are native in Python 3.11; assertions may take quantifiers, as in Java.
+* Classes: nested classes are unions and ``&&`` intersects (lookaheads), ``[^...]`` negates the
+  whole class (Java 9+).
+* Backreferences read digits the Java way; one to a group not closed yet never matches.
+* ``\\p{..}``/``\\P{..}``: POSIX classes from data/java_regex_classes.json; Unicode general
+  categories (``L``, ``IsLu``, ``gc=Nd``...) built from `unicodedata`; under (?i) ``\\p{Lu}``,
+  ``\\p{Ll}``, ``\\p{Lt}`` mean any cased letter and ``\\p{Upper}``/``\\p{Lower}`` any ASCII letter.
+* Inline flags ``(?idmsuxU)`` work anywhere, scoped to the enclosing group as in Java; comments
   mode (x) is applied during translation (Java also ignores blanks inside classes).
 
-Not supported (raise JavaRegexError, so the rule never matches): class intersection ``&&``,
-nested classes ``[a[b]]``, ``\\G``, ``\\X``, ``\\b{g}``, scripts and blocks (``\\p{IsLatin}``,
-``\\p{InGreek}``) and binary properties other than those in the data file.
+Not supported (raise JavaRegexError, so the rule never matches): ``\\G``, ``\\X``, ``\\b{g}``,
+scripts and blocks (``\\p{IsLatin}``, ``\\p{InGreek}``), binary properties and the
+``\\p{javaLowerCase}`` family. Under ``(?U)`` the POSIX classes stay ASCII (Java widens them).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ _FAILURE_CODES = {
 }
 
 Fetch = Callable[[], Mapping[str, Any]]
-Clock = Callable[[], datetime]
+Clock = Callable[[], datetime]  # or any object with a now() method
 
 
 class RulesUnavailable(RuntimeError):
@@ -98,6 +98,8 @@ class RulesCache:
         self.preset_path = Path(preset_path) if preset_path is not None else bundled_preset_path()
         self.refresh_interval = timedelta(seconds=refresh_seconds)
         self.retry_interval = timedelta(seconds=retry_seconds)
+        if clock is not None and not callable(clock) and hasattr(clock, "now"):
+            clock = clock.now  # a clock object, like the simulator's and the wallet's
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self.init_level = init_level
         self._lock = threading.RLock()

@@ -235,6 +235,7 @@ class SchemaCompiler:
         self.registry = registry
         self._strategies: dict[tuple[str, ...], SearchStrategy[Any]] = {}
         self._validators: dict[str, Draft202012Validator] = {}
+        self._nodes: dict[tuple[str, ...], Node] = {}
         # Shared definitions whose meaning goes beyond their schema ($defs name -> strategy).
         self._semantic: dict[str, Callable[[], SearchStrategy[Any]]] = {
             "DateTime": date_times,
@@ -327,10 +328,15 @@ class SchemaCompiler:
     # merging
 
     def node(self, subs: Iterable[Sub]) -> Node:
-        """Merge subschemas (following $ref and allOf) into one Node."""
-        node = Node()
-        for sub in subs:
-            self._merge(node, sub, depth=0)
+        """Merge subschemas (following $ref and allOf) into one Node (cached; do not mutate)."""
+        subs = tuple(subs)
+        key = tuple(sub.location for sub in subs)
+        node = self._nodes.get(key)
+        if node is None:
+            node = Node()
+            for sub in subs:
+                self._merge(node, sub, depth=0)
+            self._nodes[key] = node
         return node
 
     def _merge(self, node: Node, sub: Sub, depth: int) -> None:

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -88,6 +89,19 @@ def _free_port(host: str) -> int:
     return free_port(host)
 
 
+def _check_free(host: str, port: int, what: str) -> None:
+    """Fail early when a port is taken (else an old server could answer our health checks)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise DemoError(
+                f"{what} port {port} on {host} is in use ({exc.strerror}); stop the other "
+                f"server or choose another port (0 picks a free one)"
+            ) from None
+
+
 def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
@@ -157,6 +171,8 @@ def start_pair(args: argparse.Namespace, out: TextIO) -> tuple[list[Process], di
     host = args.host
     sim_port = args.sim_port or _free_port(host)
     wallet_port = args.wallet_port or _free_port(host)
+    _check_free(host, sim_port, "the simulator's")
+    _check_free(host, wallet_port, "the wallet's")
     sim_url, wallet_url = _url(host, sim_port), _url(host, wallet_port)
     processes: list[Process] = []
     try:

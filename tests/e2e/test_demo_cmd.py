@@ -75,3 +75,32 @@ def test_demo_prints_the_merchant_page_first_and_a_payment_goes_through(demo):
     for url in (f"{sim}/_sim/health", f"{wallet}/_mpp/health"):
         with pytest.raises(requests.ConnectionError):
             requests.get(url, timeout=5)
+
+
+def test_demo_refuses_a_port_in_use(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                DEMO,
+                "demo",
+                "--sim-port",
+                str(port),
+                "--wallet-port",
+                "0",
+                "--data-dir",
+                str(tmp_path / "demo"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"port {port}" in result.stderr and "in use" in result.stderr
+    assert result.stdout == ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -19,6 +20,9 @@ from importlib import resources
 # then 80-99; tag 62 (additional data) is a template too but never a merchant account.
 PRIMITIVE_MAI_TAGS = tuple(f"{n:02d}" for n in range(2, 26))
 TEMPLATE_MAI_TAGS = tuple(f"{n:02d}" for n in (*range(26, 52), *range(80, 100)))
+_TEMPLATE_ORDER = {tag: n for n, tag in enumerate(TEMPLATE_MAI_TAGS)}
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 ADDITIONAL_DATA_TAG = "62"
 CRC_TAG = "63"
 
@@ -40,7 +44,7 @@ def crc_hex(text: str) -> str:
 
 def _to_units(text: str) -> str:
     """`text` as one character per UTF-16 code unit (astral characters become surrogate pairs)."""
-    if all(ord(c) <= 0xFFFF for c in text):
+    if text.isascii() or not _ASTRAL.search(text):
         return text
     raw = text.encode("utf-16-le", "surrogatepass")
     return "".join(chr(int.from_bytes(raw[i : i + 2], "little")) for i in range(0, len(raw), 2))
@@ -48,7 +52,7 @@ def _to_units(text: str) -> str:
 
 def _from_units(units: str) -> str:
     """Join UTF-16 code units back into a normal string (unpaired surrogates stay as they are)."""
-    if all(not 0xD800 <= ord(c) <= 0xDFFF for c in units):
+    if units.isascii() or not _SURROGATE.search(units):
         return units
     raw = b"".join(ord(c).to_bytes(2, "little") for c in units)
     return raw.decode("utf-16-le", "surrogatepass")
@@ -78,7 +82,7 @@ def parse_tlv(text: str) -> dict[str, str]:
 
 
 def _is_digits(text: str) -> bool:
-    return len(text) == 2 and all("0" <= c <= "9" for c in text)
+    return len(text) == 2 and text.isascii() and text.isdigit()
 
 
 def has_valid_crc(code: str) -> bool:
@@ -116,11 +120,12 @@ class EmvCode:
     def merchant_templates(self) -> list[tuple[str, dict[str, str]]]:
         """Present, valid merchant-account templates in the SDK's order: 26-51, then 80-99."""
         found = []
-        for tag in TEMPLATE_MAI_TAGS:
-            if tag in self.fields:
-                sub = self.template(tag)
-                if sub is not None:
-                    found.append((tag, sub))
+        for tag in sorted(
+            (t for t in self.fields if t in _TEMPLATE_ORDER), key=_TEMPLATE_ORDER.get
+        ):
+            sub = self.template(tag)
+            if sub is not None:
+                found.append((tag, sub))
         return found
 
     def lookup(self, path: str) -> str | None:

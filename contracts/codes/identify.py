@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 SDK_JAR_VERSION = "1.2.1.20240506"
 DEFAULT_USER_AGENT = "AlipayConnect"
-_HIDDEN_MATCH_RESULT_KEYS = ("trust", "nonSdkJarSupportVersion")
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _PARAM = re.compile(r"([A-Za-z])<(.*)>", re.DOTALL)
 _HTTP = re.compile("http", re.IGNORECASE | re.ASCII)
@@ -127,14 +126,6 @@ def select_rule(code: str, rules: RuleSet) -> CompiledRule | None:
         if rule.matcher.matches(code, code_emv):
             best = rule
     return best
-
-
-def ac_decode_config(rule: CompiledRule) -> str:
-    """extendInfo.matchResult without trust and nonSdkJarSupportVersion; "" without extendInfo."""
-    if rule.extend_info is None or rule.match_result is None:
-        return ""
-    visible = {k: v for k, v in rule.match_result.items() if k not in _HIDDEN_MATCH_RESULT_KEYS}
-    return json.dumps(visible, ensure_ascii=False, separators=(",", ":"))
 
 
 def build_redirect_url(code: str, rule: CompiledRule, client_id: str | None) -> str:
@@ -278,7 +269,7 @@ def _identify(
         if callable(untrusted):
             remote = untrusted(code, client_id, rule)
             return remote if remote is not None else unsupported(code, "remote: not supported")
-    config = ac_decode_config(rule)
+    config = rule.ac_decode_config
     if rule.action_type == "DECODE":
         return CodeIdentificationResult(
             is_supported=True,

@@ -43,9 +43,14 @@ def starts_with_ignore_case(text: str, prefix: str) -> bool:
     full-width letters do not match their ASCII forms. Characters are compared per code point
     (as Java 16+ does for supplementary characters; older JVMs compared UTF-16 units).
     """
-    if len(prefix) > len(text):
+    head = text[: len(prefix)]
+    if len(head) < len(prefix):
         return False
-    return all(chars_equal_ignore_case(t, p) for t, p in zip(text, prefix, strict=False))
+    if head == prefix:
+        return True
+    if head.isascii() and prefix.isascii():
+        return head.lower() == prefix.lower()  # the same as Java for ASCII-only pairs
+    return all(chars_equal_ignore_case(t, p) for t, p in zip(head, prefix, strict=True))
 
 
 def java_url_encode(text: str) -> str:
@@ -73,4 +78,6 @@ def is_java_whitespace(c: str) -> bool:
 
 def is_java_blank(text: str) -> bool:
     """commons-lang StringUtils.isBlank: empty or only Java whitespace."""
+    if text and not text[0].isspace():  # Java whitespace is a subset of str.isspace()
+        return False
     return all(is_java_whitespace(c) for c in text)

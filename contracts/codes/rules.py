@@ -40,6 +40,7 @@ class CompiledRule:
     extend_info: Mapping[str, Any] | None
     match_result: Mapping[str, Any] | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    ac_decode_config: str = ""
 
     @property
     def action_type(self) -> str:
@@ -170,7 +171,21 @@ def compile_rule(index: int, raw: Any) -> CompiledRule:
         extend_info=extend_info,
         match_result=match_result,
         raw=raw,
+        ac_decode_config=_ac_decode_config(extend_info, match_result),
     )
+
+
+_HIDDEN_MATCH_RESULT_KEYS = ("trust", "nonSdkJarSupportVersion")
+
+
+def _ac_decode_config(
+    extend_info: Mapping[str, Any] | None, match_result: Mapping[str, Any] | None
+) -> str:
+    """extendInfo.matchResult without trust and nonSdkJarSupportVersion; "" without extendInfo."""
+    if extend_info is None or match_result is None:
+        return ""
+    visible = {k: v for k, v in match_result.items() if k not in _HIDDEN_MATCH_RESULT_KEYS}
+    return json.dumps(visible, ensure_ascii=False, separators=(",", ":"))
 
 
 def _tag(value: Any, what: str) -> str:

@@ -15,13 +15,14 @@ from __future__ import annotations
 import copy
 import json
 import re
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
-__all__ = ["SIDES", "build", "component_name", "schema_documents"]
+__all__ = ["SIDES", "Operation", "build", "component_name", "schema_documents"]
 
 SIDES = ("alipayplus", "mpp")
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -29,40 +30,72 @@ SCHEMA_BASE = "https://aplus-sim.dev/schemas/"
 DEFS_FILE = "defs.json"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-# (api, path, summary) per side; paths are the binding ones from DESIGN.md.
-_APIS: dict[str, tuple[tuple[str, str, str], ...]] = {
+
+@dataclass(frozen=True)
+class Operation:
+    """One Alipay+ API as a path of a document, with what a caller must know about it."""
+
+    api: str
+    path: str
+    summary: str
+    notes: str
+
+
+# Per side; the paths are the binding ones from DESIGN.md, the notes from the spec (§2.7, §2.8).
+_APIS: dict[str, tuple[Operation, ...]] = {
     "alipayplus": (
-        (
+        Operation(
             "inquiryCodeRules",
             "/aps/api/v1/codes/inquiryCodeRules",
             "Fetch the Alipay+ code rules and their version (wallet -> Alipay+).",
+            "Read-only; refresh at least once a day and keep the cache when the version is "
+            "unchanged. The official server SDK sends a placeholder signature "
+            "(signature=testing_signature), which is accepted on this path only. "
+            "Wallet timeout: 5 s.",
         ),
-        (
+        Operation(
             "userInitiatedPay",
             "/aps/api/v1/payments/userInitiatedPay",
             "Decode an order code into the payment to show on the cashier (wallet -> Alipay+).",
+            "Idempotent on codeValue within the code's validity: the same codeValue and "
+            "customerId get the same answer, another customerId gets REPEAT_REQ_INCONSISTENT. "
+            "Wallet timeout: 8 s; on timeout resend the same request.",
         ),
-        (
+        Operation(
             "notifyPayment",
             "/aps/api/v1/payments/notifyPayment",
             "Report the final result of a payment (wallet -> Alipay+).",
+            "Only final results (S or F). Idempotent on paymentRequestId; a resend with other "
+            "amounts, result, paymentId or customerId gets REPEAT_REQ_INCONSISTENT. "
+            "Wallet timeout: 5 s; on U or timeout resend the identical body.",
         ),
     ),
     "mpp": (
-        (
+        Operation(
             "inquiryPayment",
             "/aps/api/v1/payments/inquiryPayment",
             "Alipay+ asks the wallet for the state of a payment it has no final result for.",
+            "result describes the inquiry call, paymentResult the payment: unknown order F / "
+            "ORDER_NOT_EXIST; paid S + S/SUCCESS; still open S + U/PAYMENT_IN_PROCESS; "
+            "cancelled S + F/ORDER_IS_CLOSED. Alipay+ waits 5 s and polls at 4 s, 4 s, 30 s, "
+            "60 s, 60 s, 60 s, 5 min, 5 min.",
         ),
-        (
+        Operation(
             "cancelPayment",
             "/aps/api/v1/payments/cancelPayment",
             "Alipay+ cancels a payment (expiry, merchant close, late success); must succeed.",
+            "Must succeed whatever the payment's state, returning any debited funds; an unknown "
+            "paymentRequestId is also S. Idempotent on paymentRequestId. Alipay+ waits 8 s and "
+            "retries on U or no answer.",
         ),
-        (
+        Operation(
             "refund",
             "/aps/api/v1/payments/refund",
             "Alipay+ refunds (part of) a successful payment; idempotent on refundRequestId.",
+            "Full, partial and multiple partial refunds up to the amount paid, at the payment's "
+            "rate. Idempotent on refundRequestId (refundAmount, refundFromAmount, "
+            "refundPromoInfo, surchargeInfo compared). Alipay+ waits 8 s and retries on U or "
+            "no answer.",
         ),
     ),
 }
@@ -161,8 +194,8 @@ def build(side: str) -> dict:
         raise ValueError(f"unknown side {side!r}; choose one of: {', '.join(SIDES)}")
     components = _Components(schema_documents())
     paths: dict[str, Any] = {}
-    for api, path, summary in _APIS[side]:
-        paths[path] = {"post": _operation(side, api, summary, components)}
+    for operation in _APIS[side]:
+        paths[operation.path] = {"post": _operation(side, operation, components)}
     tags = [_API_TAGS[side]]
     if side == "alipayplus":
         tags.append(
@@ -228,15 +261,16 @@ def _version() -> str:
         return "0.0.0"
 
 
-def _operation(side: str, api: str, summary: str, components: _Components) -> dict:
+def _operation(side: str, operation: Operation, components: _Components) -> dict:
+    api = operation.api
     request = components.add_message(f"{api}.request.json")
     response = components.add_message(f"{api}.response.json")
     direction = "the wallet" if side == "alipayplus" else "Alipay+"
     return {
         "operationId": api,
         "tags": [side],
-        "summary": summary,
-        "description": _codes_description(api),
+        "summary": operation.summary,
+        "description": operation.notes + "\n\n" + _codes_description(api),
         "parameters": [{"$ref": f"#/components/parameters/{name}"} for name in _HEADER_PARAMETERS],
         "requestBody": {
             "required": True,

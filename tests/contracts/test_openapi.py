@@ -188,6 +188,9 @@ def test_operation_description_lists_the_catalogue_codes(side: str, api: str) ->
         assert f"| {code.code} | {code.status} |" in description
     if api in ("notifyPayment", "inquiryPayment"):
         assert "USER_BALANCE_NOT_ENOUGH" in description  # paymentResult codes too
+    assert re.search(r"\b[58] s\b", description), "the timeout that applies is stated"
+    if api == "inquiryCodeRules":
+        assert "testing_signature" in description
 
 
 @pytest.mark.parametrize("side", openapi.SIDES)

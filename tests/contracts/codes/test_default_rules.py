@@ -113,3 +113,21 @@ def test_other_sg_emvco_codes_go_to_the_not_supported_page():
 def test_primitive_tag_15_code():
     code = emv(("15", "6011000000000001"), ("58", "MY"), ("59", "KEDAI"), ("60", "KL"))
     assert identify(code).redirect_url.startswith("https://entry.aplus-sim.dev/national-qr")
+
+
+@settings(max_examples=150)
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.builds(lambda s: emv(merchant("26", ("00", s or "x")), *SG_ROOT), st.text(max_size=20)),
+        st.builds(lambda p, s: p + s, st.sampled_from(["0002", "ENTRY-", "https://"]), st.text()),
+    )
+)
+def test_any_code_gets_a_well_formed_answer(code):
+    result = IDENTIFIER.identify_code(code)
+    assert validate("identifyCode", "response", result.to_dict()) == []
+    if result.result["resultStatus"] == "F":
+        assert code == "" or code.isspace()  # Java whitespace is a subset of str.isspace()
+    else:
+        assert result.result["resultCode"] == "SUCCESS"
+        assert (result.code_value is None) == (result.post_code_match_action_type == "OPEN_URL")

@@ -106,9 +106,11 @@ _PAYMENT_RESULT_APIS = ("notifyPayment", "inquiryPayment")
 _CONTROL: tuple[tuple[str, str, str], ...] = (
     ("get", "/_sim/health", "Liveness, version and the storage in use."),
     ("post", "/_sim/reset", "Wipe state (keeps keys and registered MPPs unless told otherwise)."),
+    ("get", "/_sim/participants", "Every registered MPP."),
     ("get", "/_sim/participants/{clientId}", "A registered MPP: pspId, keys, currency, URLs."),
     ("put", "/_sim/participants/{clientId}", "Register or update an MPP."),
     ("post", "/_sim/orders", "Merchant creates a cashier order; answers the cashier URL."),
+    ("get", "/_sim/orders/{paymentRequestId}/qr.svg", "The order code as a QR code (SVG)."),
     ("get", "/_sim/payments", "Recent payments, newest first."),
     ("get", "/_sim/payments/{paymentRequestId}", "State, amounts and every exchange of a payment."),
     ("post", "/_sim/payments/{paymentRequestId}/cancel", "Merchant closes the order."),
@@ -117,14 +119,18 @@ _CONTROL: tuple[tuple[str, str, str], ...] = (
         "/_sim/payments/{paymentRequestId}/refunds",
         "Merchant refund (Alipay+ calls refund).",
     ),
+    ("get", "/_sim/payments/{paymentRequestId}/refunds", "The refunds of a payment."),
     ("get", "/_sim/clock", "The current (real or virtual) time."),
     ("post", "/_sim/clock/advance", "Move the virtual clock; due jobs run in time order."),
     ("get", "/_sim/journal", "Every exchange, both directions, with signature/contract verdicts."),
-    ("get", "/_sim/faults", "Fault and result injection rules."),
-    ("post", "/_sim/faults", "Add a fault or result injection rule."),
-    ("delete", "/_sim/faults", "Clear every injection rule."),
-    ("delete", "/_sim/faults/{ruleId}", "Delete one injection rule."),
+    ("delete", "/_sim/journal", "Empty the journal."),
+    ("get", "/_sim/journal/{entryId}", "One exchange with its headers, bodies and verdicts."),
+    ("get", "/_sim/faults", "Fault and result injection rules (issue 6)."),
+    ("post", "/_sim/faults", "Add a fault or result injection rule (issue 6)."),
+    ("delete", "/_sim/faults", "Clear every injection rule (issue 6)."),
+    ("delete", "/_sim/faults/{ruleId}", "Delete one injection rule (issue 6)."),
     ("get", "/_sim/keys", "The simulator's public key (base64 SPKI and PEM)."),
+    ("get", "/_sim/code-rules", "The code rules inquiryCodeRules serves now."),
     ("put", "/_sim/code-rules", "Replace the code rules served by inquiryCodeRules (new version)."),
     ("get", "/_sim/openapi.json", "This document."),
 )
@@ -321,6 +327,11 @@ def _control_operation(method: str, path: str, summary: str) -> dict:
             }
         },
     }
+    if path.endswith(".svg"):
+        operation["responses"]["200"] = {
+            "description": "An SVG image.",
+            "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+        }
     names = re.findall(r"{(\w+)}", path)
     if names:
         operation["parameters"] = [

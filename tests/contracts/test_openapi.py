@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -166,6 +167,34 @@ def test_alipayplus_side_documents_the_control_plane_under_the_control_tag() -> 
             ), (path, name)
     operation_ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]
     assert len(operation_ids) == len(set(operation_ids))
+
+
+def _shape(path: str) -> str:
+    """A path with every parameter blanked: /_sim/payments/{} for any spelling of it."""
+    return re.sub(r"<[^>]+>|{[^}]+}", "{}", path)
+
+
+def test_every_control_route_the_simulator_serves_is_documented(tmp_path: Path) -> None:
+    from simulator import create_app  # tests may import everything; contracts may not
+
+    app = create_app(
+        {"data_dir": tmp_path, "clock": "virtual", "run_scheduler": False, "testing": True}
+    )
+    try:
+        served = {
+            (method.lower(), _shape(rule.rule))
+            for rule in app.url_map.iter_rules()
+            if rule.rule.startswith("/_sim/") and not rule.rule.startswith("/_sim/ui")
+            for method in rule.methods - {"HEAD", "OPTIONS"}
+        }
+    finally:
+        app.extensions["aplus_sim"].engine.dispose()
+    document = openapi.build("alipayplus")
+    documented = {
+        (method, _shape(path)) for path, ops in document["paths"].items() for method in ops
+    }
+    assert served, "the simulator should serve a control plane"
+    assert served <= documented, f"not documented: {sorted(served - documented)}"
 
 
 def test_mpp_side_has_only_the_wallet_endpoints_under_mpp_base() -> None:

@@ -14,20 +14,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from .. import catalogue
 from .emv import EmvCode, try_parse_emv
+from .java_regex import compile_java
 from .java_text import is_java_blank, sdk_url_encode
 from .matchers import EmvMatcher
 from .rules import CompiledRule, RuleSet
-
-if TYPE_CHECKING:
-    from .rules_cache import RulesCache
+from .rules_cache import RulesCache
 
 SDK_JAR_VERSION = "1.2.1.20240506"
 DEFAULT_USER_AGENT = "AlipayConnect"
-_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _PARAM = re.compile(r"([A-Za-z])<(.*)>", re.DOTALL)
 _HTTP = re.compile("http", re.IGNORECASE | re.ASCII)
 
@@ -176,8 +174,6 @@ def _param_value(code: str, rule: CompiledRule, spec: Any) -> str:
         raise UrlBuildError(f"dynamicUrlParams value {spec!r} is not R<..>, E<..> or L<..>")
     mode, argument = m.group(1).upper(), m.group(2)
     if mode == "R":
-        from .java_regex import compile_java
-
         found = compile_java(argument).search(code)
         if found is None:
             raise UrlBuildError(f"R<{argument}> does not occur in the code")
@@ -310,8 +306,6 @@ class CodeIdentifier:
         client_id: str | None = None,
         untrusted: UntrustedPolicy = "trust",
     ) -> None:
-        from .rules_cache import RulesCache
-
         self.client_id = client_id
         self.untrusted = untrusted
         self._cache: RulesCache | None = None

@@ -108,6 +108,16 @@ class WalletStub:
         with self._lock:
             self._scripts[api].extend(replies)
 
+    def reset(self) -> None:
+        """Forget every script, default and received call."""
+        with self._lock:
+            for queue in self._scripts.values():
+                queue.clear()
+            self._defaults.clear()
+            self.calls.clear()
+            self.merchant_notifications.clear()
+            self._merchant_statuses.clear()
+
     def set_default(self, api: str, reply: Reply) -> None:
         """Answer `api` with `reply` whenever its script is empty."""
         self._defaults[api] = reply
@@ -268,9 +278,19 @@ class WalletStub:
             with self._lock:
                 reply = self._scripts[api].popleft() if self._scripts[api] else None
             reply = reply or self.default_reply(api)
-            self.calls.append(
-                Call(api, request.path, dict(request.headers), raw.decode(), body, ok, error, reply)
-            )
+            with self._lock:
+                self.calls.append(
+                    Call(
+                        api,
+                        request.path,
+                        dict(request.headers),
+                        raw.decode(),
+                        body,
+                        ok,
+                        error,
+                        reply,
+                    )
+                )
             if reply.delay:
                 self._release.wait(reply.delay)
             text = reply.render(body)

@@ -144,3 +144,16 @@ def test_url_against_the_real_simulator_decodes_the_codes_it_mints(tmp_path, cap
     assert code == 0
     assert json.loads(out)["postCodeMatchActionType"] == "DECODE"
     assert json.loads(out)["codeValue"] == minted
+
+
+def test_untrusted_rules_can_be_rejected_from_the_command_line(tmp_path, capsys):
+    rule = {
+        "codeMatchPattern": {"matchMethod": "PREFIX", "prefix": "UNTRUSTED"},
+        "postCodeMatchAction": {"postCodeMatchActionType": "DECODE"},
+        "extendInfo": json.dumps({"matchResult": json.dumps({"trust": "N"})}),
+    }
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"version": "1", "codeRules": [rule]}))
+    assert run(capsys, "--rules", str(path), "UNTRUSTED-1")[0] == 0
+    code, out, _ = run(capsys, "--rules", str(path), "--untrusted", "reject", "UNTRUSTED-1")
+    assert code == 1 and "untrusted" in out

@@ -254,3 +254,17 @@ def test_cache_over_http_end_to_end(tmp_path):
         cache = RulesCache(http_fetcher(server.url, "C"), tmp_path)
         assert cache.init().source == "REMOTE"
     assert CodeIdentifier(cache).identify_code("28166604x").redirect_url == "28166604x"
+
+
+def test_a_clock_object_with_now_is_accepted(tmp_path):
+    class ClockObject:
+        def __init__(self) -> None:
+            self.at = datetime(2026, 5, 1, tzinfo=UTC)
+
+        def now(self) -> datetime:
+            return self.at
+
+    clock = ClockObject()
+    cache = RulesCache(Remote(V1), tmp_path, clock=clock)
+    cache.init()
+    assert cache.next_refresh_at == clock.at + timedelta(minutes=30)

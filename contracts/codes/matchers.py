@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .emv import EmvCode
-from .java_regex import compile_java
+from .java_regex import JavaRegexError, compile_java
 from .java_text import starts_with_ignore_case
 
 _MODE = re.compile(r"([A-Za-z])<(.*)>", re.DOTALL)
@@ -34,7 +34,10 @@ class ValuePattern:
         m = _MODE.fullmatch(text)
         if m and m.group(1).upper() in "SCRN":
             mode, argument = m.group(1).upper(), m.group(2)
-            regex = compile_java(argument) if mode == "R" else None
+            try:
+                regex = compile_java(argument) if mode == "R" else None
+            except JavaRegexError as exc:
+                raise JavaRegexError(f"value pattern {text!r}: {exc}") from exc
             return cls(text, mode, argument, regex)
         return cls(text, "=", text)
 

@@ -189,12 +189,12 @@ def _ac_decode_config(
 
 
 def _tag(value: Any, what: str) -> str:
-    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    if isinstance(value, int):
-        text = f"{value:02d}"
-    if not (len(text) == 2 and text.isdigit()):
-        raise RuleError(f"{what} {value!r} is not a two-digit tag")
-    return text
+    """A two-digit EMVCo tag given as "15" (or the number 15)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 99:
+        return f"{value:02d}"
+    if isinstance(value, str) and len(value) == 2 and value.isascii() and value.isdigit():
+        return value
+    raise RuleError(f"{what} {value!r} is not a two-digit tag")
 
 
 def _emv_from_code_match_pattern(pattern: Mapping[str, Any]) -> EmvMatcher:
@@ -239,6 +239,8 @@ def _emv_from_match_pattern(match_pattern: Mapping[str, Any]) -> EmvMatcher:
                     path = f"{tag}.{_tag(sub_tag, name + ' key')}"
                     field_rules.append((path, ValuePattern.parse(sub_value)))
     accurate = match_pattern.get("accurateTagRules") or {}
+    if isinstance(accurate, str):  # nested JSON text, as the rest of extendInfo
+        accurate = _json_object(accurate, "accurateTagRules") or {}
     if isinstance(accurate, Sequence) and not isinstance(accurate, str):
         accurate = {
             item.get("tag"): item.get("value") for item in accurate if isinstance(item, Mapping)

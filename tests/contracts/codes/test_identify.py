@@ -542,3 +542,35 @@ def test_code_identifier_from_a_body_a_file_and_a_rule_set(tmp_path):
         identifier = CodeIdentifier(source, client_id="C")
         assert identifier.identify_code("28166604x").is_supported
         assert identifier.rules.version == "v1"
+
+
+@pytest.mark.parametrize(
+    ("bad_rule", "message"),
+    [
+        (rule("FUZZY", prefix="x"), "matchMethod 'FUZZY'"),
+        (rule("PREFIX", prefix=""), "without a prefix"),
+        (rule("PREFIX", prefix="x", action={"postCodeMatchActionType": "SHOW"}), "SHOW"),
+        (rule("PREFIX", prefix="x", priority="high"), "priority"),
+        ({**rule("PREFIX", prefix="x"), "extendInfo": "{not json"}, "extendInfo"),
+        (
+            rule(
+                "EMVCO", emvMatchRules=[{"primitiveMerchant": True, "primitiveMerchantTag": True}]
+            ),
+            "tag",
+        ),
+        (rule("EMVCO", match_pattern={"accurateTagRules": {"5": "x"}}), "accurateTagRules"),
+        (rule("EMVCO", match_pattern={"merchantMaiRestrictions": {"00": "R<(>"}}), "pattern"),
+        ("not an object", "object"),
+    ],
+)
+def test_rule_problems_name_the_rule_and_the_reason(bad_rule, message):
+    rules = RuleSet.from_body(body(rule("PREFIX", prefix="28166604"), bad_rule))
+    assert len(rules.rules) == 1
+    assert len(rules.problems) == 1
+    assert rules.problems[0].startswith("codeRules[1]: ")
+    assert message in rules.problems[0]
+
+
+def test_accurate_tag_rules_as_json_text():
+    r = rule("EMVCO", match_pattern={"accurateTagRules": json.dumps({"59": "S<NASI>"})})
+    assert ident(emv(merchant("26", ("00", "id")), *SG_ROOT), r).is_supported

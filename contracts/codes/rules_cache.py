@@ -198,18 +198,23 @@ class RulesCache:
 
     def maybe_refresh(self, now: datetime | None = None) -> RefreshOutcome | None:
         """Refresh if the timer is due (30 min after success, 2 min after a failure)."""
-        if self._rules is None:
-            self.init()
-            return None
-        now = now or self._clock()
-        due = self.next_refresh_at
-        if due is not None and now < due:
-            return None
-        return self.refresh()
+        with self._lock:  # one refresh even when several threads notice it is due
+            if self._rules is None:
+                self.init()
+                return None
+            now = now or self._clock()
+            due = self.next_refresh_at
+            if due is not None and now < due:
+                return None
+            return self.refresh()
 
     def before_identify(self) -> None:
         """Called on identify: a cache that started from its preset tries the remote once."""
-        if self.source == "PRESET" and not self._preset_refresh_tried:
+        if self.source != "PRESET" or self._preset_refresh_tried:
+            return
+        with self._lock:
+            if self._preset_refresh_tried:
+                return
             self._preset_refresh_tried = True
             self.refresh()
 

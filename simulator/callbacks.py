@@ -384,6 +384,10 @@ def _run_inquiry(sim: Any, job: Job) -> None:
     schedule = tuple(sim.config.inquiry_schedule)
     label = f"poll {poll} of {len(schedule)}"
     verdict: dict[str, Any] = {}
+    # Polls stop at paymentExpiryTime: from then on the expiry closes and cancels the order.
+    next_due = job.due_at + timedelta(seconds=schedule[poll]) if poll < len(schedule) else None
+    if next_due is not None and next_due >= record["expiry"]:
+        next_due = None
 
     def decide(answer: WalletAnswer) -> str:
         payment_result = (answer.body or {}).get("paymentResult") if answer.status == "S" else None
@@ -405,8 +409,10 @@ def _run_inquiry(sim: Any, job: Job) -> None:
             why = "result S without a paymentResult"
         else:
             why = f"result {answer.describe()}"
-        if poll < len(schedule):
+        if next_due is not None:
             return f"{label}: not final ({why}); next poll in {schedule[poll]} s"
+        if poll < len(schedule):
+            return f"{label}: not final ({why}); the next poll would come after expiry"
         return f"{label}: not final ({why}); no polls left, expiry will close the order"
 
     answer = WalletClient(sim).call(
@@ -427,11 +433,11 @@ def _run_inquiry(sim: Any, job: Job) -> None:
             payment_request_id, verdict["final"], fields, "inquiryPayment"
         )
         return
-    if poll < len(schedule):
+    if next_due is not None:
         sim.scheduler.enqueue(
             "inquiry",
             {"paymentRequestId": payment_request_id, "poll": poll + 1},
-            job.due_at + timedelta(seconds=schedule[poll]),
+            next_due,
             key=job.key,
         )
 

@@ -112,7 +112,9 @@ def test_cross_currency_decodes_with_promotions_are_generated_consistently() -> 
     """payToAmount = paymentAmount x quotePrice; savings in the payTo currency, not above it."""
     message = find(
         valid_message("userInitiatedPay", "response"),
-        lambda m: "paymentAmount" in m and "paymentQuote" in m and "paymentPromoInfo" in m,
+        lambda m: (
+            m["result"]["resultStatus"] == "S" and {"paymentQuote", "paymentPromoInfo"} <= m.keys()
+        ),
         settings=REACH,
     )
     paid, pay_to, quote = message["paymentAmount"], message["payToAmount"], message["paymentQuote"]

@@ -68,7 +68,7 @@ KINDS = ("request", "response")
 DEFECTS: dict[str, str] = {
     "missing-required": "a required field is removed",
     "wrong-type": "a string field holds a JSON number instead",
-    "too-long": "a string field is one character longer than its maxLength",
+    "too-long": "a string field is 1-3 characters longer than its maxLength",
     "empty-optional": 'an optional string field is sent as "" (the spec says omit it or send null)',
     "bad-amount": 'an amount value is not a positive integer of minor units ("100.00", "-5", "007")',
     "bad-time": "a date-time has no offset or names an impossible date",
@@ -694,16 +694,6 @@ def _spread_savings(draw: st.DrawFn, details: list[dict], target: dict) -> int:
 
 def _is_amount(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("value"), str) and "currency" in value
-
-
-def _objects(value: Any) -> Iterator[dict]:
-    if isinstance(value, dict):
-        yield value
-        for child in value.values():
-            yield from _objects(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _objects(child)
 
 
 # --- planting defects --------------------------------------------------------------------------

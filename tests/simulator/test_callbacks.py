@@ -341,3 +341,45 @@ def test_a_real_clock_cannot_be_advanced(tmp_path):
     response = client.post("/_sim/clock/advance", json={"seconds": 5})
     assert response.status_code == 409
     assert "--clock virtual" in response.json["error"]
+
+
+# -- how answers are judged ---------------------------------------------------------------------------
+
+
+def test_an_answer_that_breaks_the_contract_is_journaled_with_its_violations(env):
+    env.stub.script("inquiryPayment", env.stub.s())  # S without the required paymentResult
+    payment_request_id, _ = decoded_order(env)
+    env.advance(5)
+    entry = env.outbound("inquiryPayment", payment_request_id)[0]
+    assert entry["signature"] == "valid"
+    assert [v["pointer"] for v in entry["response_violations"]] == ["/paymentResult"]
+    assert "without a paymentResult" in entry["note"]
+    assert env.payment(payment_request_id)["status"] == "DECODED"
+
+
+def test_signature_mode_off_trusts_unsigned_answers(env):
+    response = env.client.put(
+        f"/_sim/participants/{env.stub.client_id}", json={"signatureMode": "off"}
+    )
+    assert response.status_code == 200
+    env.stub.set_default("cancelPayment", env.stub.unsigned(env.stub.s()))
+    order = env.create_order()
+    env.client.post(f"/_sim/payments/{order['paymentRequestId']}/cancel")
+    env.advance(3600)
+    entries = env.outbound("cancelPayment", order["paymentRequestId"])
+    assert len(entries) == 1
+    assert entries[0]["signature"] == "not-checked"
+    assert entries[0]["note"].endswith("cancelled")
+
+
+def test_with_a_real_clock_the_background_thread_sends_the_cancel(tmp_path):
+    with environment(tmp_path, clock="real", clock_start="", run_scheduler=True) as env:
+        try:
+            order = env.create_order()
+            response = env.client.post(f"/_sim/payments/{order['paymentRequestId']}/cancel")
+            assert response.status_code == 202
+            calls = env.stub.wait_for("cancelPayment", 1, timeout=20)
+            assert len(calls) == 1 and calls[0].signature_ok
+            assert calls[0].body["paymentRequestId"] == order["paymentRequestId"]
+        finally:
+            env.sim.scheduler.stop()

@@ -97,6 +97,7 @@ class WalletStub:
         self.merchant_notifications: list[dict[str, Any]] = []
         self._merchant_statuses: deque[int] = deque()
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._release = threading.Event()
         self.url = ""
         self.app = self._make_app()
@@ -222,6 +223,14 @@ class WalletStub:
         return Reply(body)
 
     # -- looking at what arrived -----------------------------------------------------------------
+
+    def wait_for(self, api: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Block until `count` calls to `api` have arrived (a readiness check, not a sleep)."""
+        with self._arrived:
+            self._arrived.wait_for(
+                lambda: sum(1 for call in self.calls if call.api == api) >= count, timeout
+            )
+        return self.calls_to(api)
 
     def calls_to(self, api: str) -> list[Call]:
         """The calls received for `api`, in order."""

@@ -303,10 +303,12 @@ class Scheduler:
             self._thread = None
 
     def _ensure_thread(self) -> None:
-        if self._thread is not None or not self.sim.config.run_scheduler:
+        # is_alive() is False in a forked worker: the thread stayed behind in the parent.
+        running = self._thread is not None and self._thread.is_alive()
+        if running or not self.sim.config.run_scheduler:
             return
         with self._thread_lock:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._stop.clear()
                 self._thread = threading.Thread(
                     target=self._loop, name="aplus-sim-scheduler", daemon=True

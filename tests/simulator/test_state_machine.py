@@ -112,6 +112,7 @@ class PaymentMachine(RuleBasedStateMachine):
             "decode_text": None,
             "notified": None,
             "final": None,
+            "frozen": None,
         }
         return order["paymentRequestId"]
 
@@ -136,7 +137,9 @@ class PaymentMachine(RuleBasedStateMachine):
         else:
             assert answer.code == "REPEAT_REQ_INCONSISTENT"
 
-    @precondition(lambda self: any(e["decode_text"] for e in self.model.values()))
+    @precondition(
+        lambda self: any(e["decode_text"] and not e["frozen"] for e in self.model.values())
+    )
     @rule(data=st.data(), outcome=st.sampled_from(["S", "F"]), alter=st.booleans())
     def notify(self, data: Any, outcome: str, alter: bool) -> None:
         import json
@@ -190,7 +193,7 @@ class PaymentMachine(RuleBasedStateMachine):
     @rule(pid=consumes(orders))
     def forget(self, pid: str) -> None:
         """Stop touching one order (keeps the bundle small); its state must stay put."""
-        self.model[pid]["final"] = self.status(pid)
+        self.model[pid]["frozen"] = self.status(pid)
 
     # -- invariants ------------------------------------------------------------------------
 
@@ -198,6 +201,8 @@ class PaymentMachine(RuleBasedStateMachine):
     def final_states_never_change(self) -> None:
         for pid, entry in self.model.items():
             status = self.status(pid)
+            if entry["frozen"] is not None:
+                assert status == entry["frozen"], (pid, entry["frozen"], status)
             if entry["final"] is not None:
                 assert status == entry["final"], (pid, entry["final"], status)
             if status in FINAL:

@@ -179,7 +179,7 @@ _RESPONSE_HEADERS = {
 
 
 def component_name(file_name: str) -> str:
-    """Component name of a message schema file: userInitiatedPay.request.json -> UserInitiatedPayRequest."""
+    """Component name of a message schema: userInitiatedPay.request.json -> UserInitiatedPayRequest."""
     api, kind, _ = file_name.split(".", 2)
     return api[0].upper() + api[1:] + kind.capitalize()
 

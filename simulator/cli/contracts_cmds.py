@@ -37,6 +37,7 @@ examples:
   aplus-sim openapi > alipayplus.openapi.json
   aplus-sim openapi --side mpp > wallet.openapi.json
   aplus-sim openapi --side mpp | jq '.paths | keys'
+  aplus-sim openapi --side mpp --server http://127.0.0.1:9000 > my-wallet.openapi.json
 """
 
 
@@ -56,8 +57,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     validate.add_argument("file", metavar="FILE", help='a JSON message file, or "-" for stdin')
-    validate.add_argument("--api", required=True, choices=_apis(), help="the API of the message")
-    validate.add_argument("--kind", required=True, choices=KINDS, help="request or response")
+    apis = _apis()
+    validate.add_argument(
+        "--api", required=True, choices=apis, metavar="API", help="one of: " + ", ".join(apis)
+    )
+    validate.add_argument(
+        "--kind", required=True, choices=KINDS, metavar="KIND", help="request or response"
+    )
     validate.set_defaults(func=run_validate)
 
     document = subparsers.add_parser(
@@ -72,6 +78,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=openapi.SIDES,
         default="alipayplus",
         help="alipayplus (what the simulator serves, default) or mpp (what a wallet serves)",
+    )
+    document.add_argument(
+        "--server",
+        metavar="URL",
+        help="put this base URL in the document's servers (e.g. where your wallet listens)",
     )
     document.set_defaults(func=run_openapi)
 
@@ -106,5 +117,8 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_openapi(args: argparse.Namespace) -> int:
     """Print the OpenAPI document of the chosen side."""
-    print(json.dumps(openapi.build(args.side), indent=2, ensure_ascii=False))
+    document = openapi.build(args.side)
+    if args.server:
+        document = document | {"servers": [{"url": args.server}]}  # the cached one stays as is
+    print(json.dumps(document, indent=2, ensure_ascii=False))
     return 0

@@ -139,6 +139,13 @@ def test_openapi_prints_the_document(side: str | None, capsys: pytest.CaptureFix
     assert document["openapi"].startswith("3.1")
 
 
+def test_openapi_server_option_sets_the_base_url(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["openapi", "--side", "mpp", "--server", "http://127.0.0.1:9000"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["servers"] == [{"url": "http://127.0.0.1:9000"}]
+    assert openapi.build("mpp")["servers"][0]["url"] == "{mppBase}"  # cache untouched
+
+
 def test_openapi_refuses_an_unknown_side(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["openapi", "--side", "merchant"])

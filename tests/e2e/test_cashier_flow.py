@@ -16,6 +16,12 @@ def _poor(pair) -> str:
 def _same_truth(pair, prid: str) -> tuple[dict, dict]:
     """The simulator's and the wallet's view of one payment must agree."""
     sim, wallet = pair.sim_payment(prid), pair.wallet_payment(prid)
+    # Every exchange about it, both directions, was signed correctly and met the contract.
+    for exchange in sim["exchanges"]:
+        what = f"{exchange['direction']} {exchange['api']}"
+        assert exchange["signature"] == "valid", what
+        assert exchange["request_violations"] == [], what
+        assert exchange["response_violations"] == [], what
     assert wallet["paymentAmount"] == sim["paymentAmount"]
     assert wallet["payToAmount"] == sim["payToAmount"]
     if sim["status"] == "SUCCESS":

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from mpp_reference.alipay_client import AlipayPlusClient
-from mpp_reference.clock import Clock, RealClock
+from mpp_reference.clock import Clock, RealClock, RemoteClock
 from mpp_reference.config import WalletConfig
 from mpp_reference.db import make_engine, metadata
 from mpp_reference.identification import Identifier
@@ -37,7 +37,7 @@ def create_app(
     """Build a wallet app from a WalletConfig, a dict of its fields, or MPP_REF_* variables."""
     cfg = WalletConfig.from_any(config)
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    clock = clock or RealClock()
+    clock = clock or (RemoteClock(cfg.clock_url) if cfg.clock_url else RealClock())
     app = Flask(__name__)
     app.config["TESTING"] = cfg.testing
     app.secret_key = session_secret(cfg.data_dir, cfg.secret_key)

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--public-url", help="this wallet's public base URL")
     parser.add_argument("--client-id", help="the Client-Id Alipay+ issued to this wallet")
     parser.add_argument("--currency", help="the wallet currency (default KRW)")
+    parser.add_argument(
+        "--clock-url", help="follow this clock (e.g. SIM/_sim/clock) instead of real time"
+    )
     parser.add_argument("--workers", type=int, default=1)
     return parser
 
@@ -51,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         "public_url": args.public_url or f"http://{args.host}:{args.port}",
         "client_id": args.client_id,
         "wallet_currency": args.currency,
+        "clock_url": args.clock_url,
     }
     for name, value in settings.items():
         if value:

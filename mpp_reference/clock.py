@@ -53,3 +53,25 @@ class FakeClock:
         """Record the wait and move the clock instead of waiting."""
         self.sleeps.append(seconds)
         self.advance(seconds)
+
+
+class RemoteClock(RealClock):
+    """Another server's time (the simulator's `GET /_sim/clock`), e.g. its virtual clock.
+
+    Used by `aplus-sim demo --clock virtual`, so the wallet's expiry checks follow the
+    simulator's time; waits between retries are still real.
+    """
+
+    def __init__(self, url: str, timeout: float = 2.0) -> None:
+        self.url = url
+        self.timeout = timeout
+
+    def now(self) -> datetime:
+        """The remote clock's time (real time if it cannot be read)."""
+        import requests
+
+        try:
+            value = requests.get(self.url, timeout=self.timeout).json()["now"]
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        except (requests.RequestException, ValueError, KeyError, TypeError):
+            return super().now()

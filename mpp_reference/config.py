@@ -29,6 +29,8 @@ class WalletConfig:
     public_url: str = "http://127.0.0.1:8361"
     client_id: str = DEFAULT_CLIENT_ID
     wallet_currency: str = "KRW"
+    # Follow another server's clock (GET returning {"now": ISO 8601}); empty: real time.
+    clock_url: str = ""
     # Alipay+'s public key (PEM or bare base64). Empty: fetched once from {alipay_url}/_sim/keys.
     alipay_public_key: str = ""
     # The wallet's private key (PEM or bare base64). Empty: generated on first start and saved

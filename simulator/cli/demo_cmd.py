@@ -226,6 +226,7 @@ def start_pair(args: argparse.Namespace, out: TextIO) -> tuple[list[Process], di
                 args.client_id,
                 "--currency",
                 args.currency,
+                *(["--clock-url", f"{sim_url}/_sim/clock"] if args.clock == "virtual" else []),
             ],
             data_dir / "wallet.log",
         )

@@ -129,6 +129,10 @@ class FakeAlipay:
     def _build(self) -> Flask:
         app = Flask("fake_alipay")
 
+        @app.get("/_sim/clock")
+        def clock() -> Response:
+            return Response(json.dumps({"now": self.clock.now().isoformat()}), 200)
+
         @app.post("/aps/api/v1/codes/inquiryCodeRules")
         def rules() -> Response:
             return self._answer(request.path, {"result": self._result("SUCCESS"), **RULES})

@@ -201,3 +201,12 @@ def test_driver_rejects_bad_input_clearly(env):
         json={"codeValue": "x", "customerId": env.rich_user(), "action": "dance"},
     )
     assert wrong.status_code == 400
+
+
+def test_remote_clock_follows_the_other_servers_time(env):
+    from mpp_reference.clock import RemoteClock
+
+    env.clock.advance(12_345)
+    assert RemoteClock(f"{env.alipay.base_url}/_sim/clock").now() == env.clock.now()
+    # Unreachable: real time rather than a crash.
+    assert RemoteClock("http://127.0.0.1:9/_sim/clock", timeout=0.5).now().year >= 2025

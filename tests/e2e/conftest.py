@@ -78,6 +78,32 @@ class Faults:
 
 
 @dataclass
+class LostAnswers:
+    """WSGI middleware in front of the wallet: it handles the next N calls of an API, but the
+    answer is lost on the way back (Alipay+ sees an HTTP 502 without a result)."""
+
+    app: Any
+    pending: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    seen: dict[str, list[bytes]] = field(default_factory=lambda: defaultdict(list))
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        api = environ.get("PATH_INFO", "").rsplit("/", 1)[-1]
+        if environ.get("PATH_INFO", "").startswith("/aps/"):
+            import io
+
+            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            self.seen[api].append(raw)
+            environ["wsgi.input"] = io.BytesIO(raw)
+            if self.pending[api] > 0:
+                self.pending[api] -= 1
+                answer = self.app(environ, lambda *args, **kwargs: None)
+                b"".join(answer)  # the wallet did the work...
+                start_response("502 Bad Gateway", [("Content-Type", "text/html")])
+                return [b"<html>502 Bad Gateway</html>"]  # ...but its answer is lost
+        return self.app(environ, start_response)
+
+
+@dataclass
 class Pair:
     """A running simulator and wallet, and helpers a test needs."""
 
@@ -87,6 +113,7 @@ class Pair:
     wallet: Any
     faults: Faults
     wallet_clock: SimClock
+    lost: LostAnswers
 
     def order(self, **params: Any) -> dict[str, Any]:
         """POST /_sim/orders (the merchant creates a cashier order)."""
@@ -156,6 +183,8 @@ def pair(tmp_path) -> Iterator[Pair]:
             clock=clock,
         )
         wallet = wallet_app.extensions["mpp_reference"]
+        lost = LostAnswers(wallet_app.wsgi_app)
+        wallet_app.wsgi_app = lost
         with live_server(wallet_app) as wallet_server:
             health = requests.get(f"{wallet_server.url}/_mpp/health", timeout=10).json()
             base = wallet_server.url
@@ -174,4 +203,4 @@ def pair(tmp_path) -> Iterator[Pair]:
                 timeout=10,
             )
             assert put.status_code == 200, put.text
-            yield Pair(sim_server.url, wallet_server.url, sim, wallet, faults, clock)
+            yield Pair(sim_server.url, wallet_server.url, sim, wallet, faults, clock, lost)

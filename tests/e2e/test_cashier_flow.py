@@ -225,3 +225,31 @@ def test_late_success_is_reversed_exactly_once(pair):
     assert sim["status"] == "CLOSED"
     assert sim["reversal"]["required"] is True
     assert sim["reversal"]["status"] == "done"
+
+
+def test_refund_whose_answer_is_lost_is_repeated_and_credited_once(pair):
+    order = pair.order(amount={"currency": "JPY", "value": "1000"})
+    prid = order["paymentRequestId"]
+    before = pair.balance(RICH)
+    pair.drive(order["codeValue"], RICH)
+    pair.lost.pending["refund"] = 1
+    answer = requests.post(
+        f"{pair.sim_url}/_sim/payments/{prid}/refunds",
+        json={"amount": {"currency": "JPY", "value": "400"}},
+        timeout=10,
+    )
+    assert answer.status_code in (200, 201, 202), answer.text
+    pair.advance(1)
+    assert pair.sim_payment(prid)["refunds"][0]["status"] != "SUCCESS"
+    pair.advance(600)  # Alipay+ repeats the identical refund with back-off
+    refund = pair.sim_payment(prid)["refunds"][0]
+    assert refund["status"] == "SUCCESS"
+    sent = pair.lost.seen["refund"]
+    assert len(sent) >= 2
+    assert len({json.loads(raw)["refundRequestId"] for raw in sent}) == 1
+    assert set(sent) == {sent[0]}  # byte-identical
+    credits = [e for e in pair.wallet_payment(prid)["ledger"] if e["kind"] == "REFUND"]
+    assert len(credits) == 1
+    assert pair.balance(RICH) == before - int(order["payToAmount"]["value"]) + int(
+        refund["refundFromAmount"]["value"]
+    )

@@ -7,6 +7,7 @@ of the simulator answers chosen Alipay+ calls with a signed `U` (see `Faults`).
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -80,10 +81,13 @@ class Faults:
 @dataclass
 class LostAnswers:
     """WSGI middleware in front of the wallet: it handles the next N calls of an API, but the
-    answer is lost on the way back (Alipay+ sees an HTTP 502 without a result)."""
+    answer is lost on the way back (Alipay+ sees an HTTP 502 without a result); or, for `slow`
+    calls, the wallet starts on the request only after `delay` seconds (Alipay+ times out)."""
 
     app: Any
     pending: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    slow: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    delay: float = 0.6
     seen: dict[str, list[bytes]] = field(default_factory=lambda: defaultdict(list))
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
@@ -94,6 +98,9 @@ class LostAnswers:
             raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             self.seen[api].append(raw)
             environ["wsgi.input"] = io.BytesIO(raw)
+            if self.slow[api] > 0:
+                self.slow[api] -= 1
+                time.sleep(self.delay)  # a slow wallet, beyond the caller's (tiny) timeout
             if self.pending[api] > 0:
                 self.pending[api] -= 1
                 answer = self.app(environ, lambda *args, **kwargs: None)

@@ -253,3 +253,25 @@ def test_refund_whose_answer_is_lost_is_repeated_and_credited_once(pair):
     assert pair.balance(RICH) == before - int(order["payToAmount"]["value"]) + int(
         refund["refundFromAmount"]["value"]
     )
+
+
+def test_cancel_answered_too_late_is_repeated_and_reverses_once(pair):
+    order = pair.order(amount={"currency": "JPY", "value": "1000"}, expirySeconds=60)
+    prid = order["paymentRequestId"]
+    before = pair.balance(RICH)
+    pair.faults.pending["notifyPayment"] = 1  # Alipay+ does not know yet that it was paid
+    pair.drive(order["codeValue"], RICH)
+    pair.sim.config.cancel_timeout = 0.2  # the middleware holds the first cancel 0.6 s
+    pair.lost.slow["cancelPayment"] = 1
+    closed = requests.post(f"{pair.sim_url}/_sim/payments/{prid}/cancel", json={}, timeout=10)
+    assert closed.status_code in (200, 202), closed.text  # the merchant closes the order
+    pair.advance(1)
+    pair.advance(600)
+    sent = pair.lost.seen["cancelPayment"]
+    assert len(sent) >= 2 and set(sent) == {sent[0]}
+    assert pair.balance(RICH) == before
+    kinds = [e["kind"] for e in pair.wallet_payment(prid)["ledger"]]
+    assert kinds == ["PAYMENT", "REVERSAL"]
+    exchanges = [e for e in pair.sim_payment(prid)["exchanges"] if e["api"] == "cancelPayment"]
+    assert any("timeout" in (e["error"] or "") for e in exchanges)
+    assert exchanges[-1]["result_status"] == "S"

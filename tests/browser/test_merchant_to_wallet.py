@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import pair  # noqa: F401  (the simulator + wallet fixture)
+from tests.e2e.pair import pair  # noqa: F401  (the simulator + wallet fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"

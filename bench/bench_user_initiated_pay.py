@@ -6,6 +6,9 @@ Two loads, each bounded in time (`--seconds`) and count (`--max-requests`):
   (the idempotent path: a lookup, the stored body, a fresh response signature);
 - first decode: `--orders` orders minted beforehand, each decoded once (a write per request).
 
+A baseline line (GET /_sim/health: no signature, no storage) shows what this machine and this
+Python load generator manage at all in the same run.
+
 Every request is signed beforehand (the client does no RSA work while measuring). The load
 generator runs in `--clients` processes with `--threads` keep-alive connections each, on the
 same machine as the server, so the figures include its cost: compare runs side by side.
@@ -42,6 +45,7 @@ PATH = "/aps/api/v1/payments/userInitiatedPay"
 CLIENT_ID = "SANDBOX_APLUS_SIM_MPP_01"
 
 Prepared = tuple[bytes, dict[str, str]]
+HEALTH: Prepared = (b"", {})  # sent as GET /_sim/health: the floor of this machine and client
 
 
 def free_port() -> int:
@@ -103,10 +107,13 @@ def _load(args: tuple[int, list[Prepared], int, float, int]) -> tuple[int, int, 
                 state["next"] += 1
             raw, headers = requests[index % len(requests)]
             started = time.perf_counter()
-            conn.request("POST", PATH, raw, headers)
+            if headers:
+                conn.request("POST", PATH, raw, headers)
+            else:
+                conn.request("GET", "/_sim/health")
             answer = conn.getresponse().read()
             mine.append(time.perf_counter() - started)
-            good = b'"resultStatus":"S"' in answer
+            good = b'"resultStatus":"S"' in answer or b'"status":"ok"' in answer
             with lock:
                 state["ok" if good else "bad"] += 1
         conn.close()
@@ -187,7 +194,10 @@ def main() -> int:
             f"userInitiatedPay on aplus-sim serve --workers {args.workers} (SQLite, real clock),"
             f" load: {args.clients} processes x {args.threads} connections"
         )
-        line = run_load(port, replay, args.clients, args.threads, args.seconds, args.max_requests)
+        limit = args.max_requests
+        line = run_load(port, [HEALTH], args.clients, args.threads, args.seconds, limit)
+        print(f"  GET /_sim/health     {line}  <- baseline: no signature, no storage")
+        line = run_load(port, replay, args.clients, args.threads, args.seconds, limit)
         print(f"  replay (idempotent)  {line}")
         line = run_load(port, first, args.clients, args.threads, args.seconds, len(first))
         print(f"  first decode         {line}")

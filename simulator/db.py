@@ -10,8 +10,9 @@ from sqlalchemy.pool import QueuePool
 # Every table of the simulator is declared on this MetaData (in the module that owns it).
 metadata = MetaData()
 
-# Execution option that marks a connection as read-only: on SQLite it starts a deferred
-# transaction instead of BEGIN IMMEDIATE, so readers never queue behind the write lock.
+# Execution option that marks a connection as read-only: on SQLite it runs its statements in
+# autocommit mode (each SELECT sees one consistent snapshot on its own) instead of starting a
+# BEGIN IMMEDIATE transaction, so readers never queue behind the write lock.
 READ_ONLY = "aplus_read_only"
 
 
@@ -41,9 +42,7 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(conn):  # pragma: no cover - exercised through use
             # BEGIN IMMEDIATE: a transaction that will write takes the lock up front, so two
             # workers never both read "not decoded yet" and then both decode.
-            if conn.get_execution_options().get(READ_ONLY):
-                conn.exec_driver_sql("BEGIN")
-            else:
+            if not conn.get_execution_options().get(READ_ONLY):
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
@@ -54,5 +53,5 @@ def make_engine(url: str) -> Engine:
 
 
 def read(engine: Engine) -> Connection:
-    """A connection for reads only (no write lock on SQLite); use as a context manager."""
+    """A connection for single-statement reads (no write lock on SQLite); a context manager."""
     return engine.connect().execution_options(**{READ_ONLY: True})

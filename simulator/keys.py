@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
-from sqlalchemy import Column, Engine, String, Table, Text, select
+from sqlalchemy import Column, Engine, String, Table, Text, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts import signing
@@ -43,6 +43,11 @@ participants_table = Table(
     Column("cancel_payment_url", Text, nullable=False),
     Column("refund_url", Text, nullable=False),
     Column("signature_mode", String(16), nullable=False),
+)
+
+# Built once: every request looks its participant up.
+_BY_CLIENT_ID = select(participants_table).where(
+    participants_table.c.client_id == bindparam("client_id")
 )
 
 # Binding field names (other tooling relies on them) -> column names.
@@ -224,9 +229,7 @@ class KeyStore:
     def participant(self, client_id: str) -> dict[str, Any] | None:
         """The participant registered under `client_id` (binding field names), or None."""
         with read(self.engine) as conn:
-            row = conn.execute(
-                select(participants_table).where(participants_table.c.client_id == client_id)
-            ).first()
+            row = conn.execute(_BY_CLIENT_ID, {"client_id": client_id}).first()
         return None if row is None else self._as_dict(row._mapping)
 
     def participants(self) -> list[dict[str, Any]]:

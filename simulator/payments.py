@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Boolean, Column, Integer, String, Table, Text, func, select
+from sqlalchemy import Boolean, Column, Integer, String, Table, Text, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts import signing
@@ -107,6 +107,10 @@ code_rules_table = Table(
     Column("version", String(16), nullable=False),
     Column("rules_json", Text, nullable=False),
 )
+
+
+# Built once: every decode looks its payment up by code value.
+_BY_CODE = select(payments_table).where(payments_table.c.code_value == bindparam("code_value"))
 
 
 class OrderError(ValueError):
@@ -363,7 +367,7 @@ class PaymentEngine:
         sim = self.sim
         code_value = inbound.body["codeValue"]
         now = sim.clock.now()
-        by_code = select(payments_table).where(payments_table.c.code_value == code_value)
+        by_code = _BY_CODE.params(code_value=code_value)
         # Most calls are answered from a plain read (replays, refusals): only a first decode
         # takes the write lock, and then checks the state again under it.
         with read(sim.engine) as conn:

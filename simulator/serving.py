@@ -67,7 +67,7 @@ def banner(app: Flask, out: TextIO) -> None:
     out.flush()
 
 
-def serve(cfg: SimConfig, host: str, port: int, workers: int, out: TextIO) -> int:
+def serve(cfg: SimConfig, host: str, port: int, workers: int, out: TextIO, threads: int = 4) -> int:
     """Initialise storage and keys, print the banner, then serve until interrupted."""
     from granian import Granian
     from granian.constants import Interfaces
@@ -94,7 +94,9 @@ def serve(cfg: SimConfig, host: str, port: int, workers: int, out: TextIO) -> in
         interface=Interfaces.WSGI,
         workers=workers,
         log_access=False,
-        blocking_threads=16,
+        # Few threads per worker: more only fight over the GIL (measured: 16 threads gave a
+        # lower rate and a 3x worse p99 than 4 for signed requests).
+        blocking_threads=threads,
     )
     server.serve()
     return 0

@@ -63,6 +63,7 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="keys and SQLite database")
     serve.add_argument("--db", default="", help="SQLAlchemy URL (default: SQLite in data dir)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument("--threads", type=int, default=4, help="threads per worker")
     serve.add_argument("--clock", choices=("real", "virtual"), default="real")
     serve.add_argument("--clock-start", default="", help="ISO 8601 start of a virtual clock")
     serve.add_argument("--base-url", default="", help="public URL (default http://HOST:PORT)")
@@ -142,10 +143,10 @@ def run_serve(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     from simulator.serving import serve
 
-    if args.workers < 1:
-        print("--workers must be at least 1", file=sys.stderr)
+    if args.workers < 1 or args.threads < 1:
+        print("--workers and --threads must be at least 1", file=sys.stderr)
         return 2
-    return serve(_config(args), args.host, args.port, args.workers, sys.stdout)
+    return serve(_config(args), args.host, args.port, args.workers, sys.stdout, args.threads)
 
 
 def run_keys(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
+from contracts import money
 from mpp_reference.db import iso, ledger_entries, users
 
 FIXTURE_USERS = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "users.json"
@@ -27,15 +28,6 @@ class User:
     name: str
     balance: int
     currency: str
-
-
-def _minor_exponent(currency: str) -> int:
-    try:
-        from contracts import money
-
-        return money.exponent(currency)
-    except Exception:  # contracts.money not available or currency unknown: assume 2
-        return 0 if currency in ("JPY", "KRW", "VND", "IDR", "CLP", "ISK") else 2
 
 
 def load_user_file(path: Path, currency: str) -> list[User]:
@@ -69,7 +61,7 @@ def faker_users(count: int, seed: int, currency: str) -> list[User]:
 
     fake = Faker("ko_KR" if currency == "KRW" else "en_US")
     fake.seed_instance(seed)
-    scale = 10 ** _minor_exponent(currency)
+    scale = 10 ** money.exponent(currency)
     result = []
     for index in range(count):
         major = fake.random_int(50_000, 2_000_000) if index < count - 1 else 1_000

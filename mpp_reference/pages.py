@@ -22,7 +22,7 @@ from flask import (
     url_for,
 )
 
-from contracts import signing
+from contracts import money, signing
 from mpp_reference.wallet import Payment, Problem, Wallet
 
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -47,11 +47,9 @@ def _money(amount: dict[str, Any] | None) -> str:
     if not amount:
         return ""
     try:
-        from contracts import money
-
         exponent = money.exponent(amount["currency"])
-    except Exception:
-        exponent = 2
+    except KeyError:  # not an ISO 4217 currency: show the raw minor units
+        return f"{amount['value']} {amount['currency']}"
     value = int(amount["value"])
     if exponent == 0:
         return f"{value:,} {amount['currency']}"

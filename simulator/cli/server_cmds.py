@@ -215,7 +215,7 @@ def run_order_create(args: argparse.Namespace) -> int:
         if getattr(args, option) is not None:
             body[name] = getattr(args, option)
     try:
-        response = requests.post(f"{args.url.rstrip('/')}/_sim/orders", json=body, timeout=10)
+        response = requests.post(f"{args.url.rstrip('/')}/_sim/orders", json=body, timeout=30)
     except requests.RequestException as exc:
         print(f"cannot reach the simulator at {args.url}: {exc}", file=sys.stderr)
         return 2
@@ -310,13 +310,13 @@ def run_call(args: argparse.Namespace) -> int:
             alipay_key = signing.load_public_key(_key_text(args.simulator_public_key))
         else:
             alipay_key = signing.load_public_key(
-                requests.get(f"{base}/_sim/keys", timeout=10).json()["publicKey"]
+                requests.get(f"{base}/_sim/keys", timeout=30).json()["publicKey"]
             )
         headers = signing.signed_request_headers(
             private_key, client_id, path, body, datetime.now(UTC)
         )
         _show("request", f"POST {base}{path}", headers, body)
-        response = requests.post(base + path, data=body, headers=headers, timeout=10)
+        response = requests.post(base + path, data=body, headers=headers, timeout=30)
     except requests.RequestException as exc:
         print(f"cannot reach the simulator at {base}: {exc}", file=sys.stderr)
         return 2

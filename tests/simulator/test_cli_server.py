@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ import requests
 
 from contracts import signing
 from simulator.cli import main
+from tests.simulator.conftest import notify_body
+from tests.simulator.test_http import _at_once
 from tests.support.live_server import live_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,6 +136,43 @@ def test_serve_starts_prints_the_banner_and_answers(tmp_path):
         assert health.json()["status"] == "ok"
         code = main(["call", "inquiryCodeRules", "--url", base, "--data-dir", str(tmp_path / "d")])
         assert code == 0
+        _race_two_worker_processes(base, tmp_path / "d")
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _race_two_worker_processes(base: str, data_dir: Path) -> None:
+    """20 customers decode one code at once across granian's two processes: one wins; then
+    20 identical notifications at once: one state change, identical answers."""
+    client_id = "SANDBOX_APLUS_SIM_MPP_01"
+    key = signing.load_private_key((data_dir / "keys" / client_id / "private_key.pem").read_text())
+
+    def post(path: str, body: dict) -> requests.Response:
+        raw = json.dumps(body).encode()
+        headers = signing.signed_request_headers(key, client_id, path, raw, datetime.now(UTC))
+        return requests.post(base + path, data=raw, headers=headers, timeout=60)
+
+    order = requests.post(
+        f"{base}/_sim/orders", json={"amount": {"currency": "JPY", "value": "1000"}}, timeout=30
+    ).json()
+    decode = "/aps/api/v1/payments/userInitiatedPay"
+    answers = _at_once(
+        20, lambda i: post(decode, {"codeValue": order["codeValue"], "customerId": f"u_{i}"})
+    )
+    codes = [answer.json()["result"]["resultCode"] for answer in answers]
+    assert codes.count("SUCCESS") == 1 and codes.count("REPEAT_REQ_INCONSISTENT") == 19
+    decoded = answers[codes.index("SUCCESS")].json()
+    notify = notify_body(decoded, customerId=decoded_customer(codes))
+    answers = _at_once(20, lambda i: post("/aps/api/v1/payments/notifyPayment", notify))
+    assert {answer.text for answer in answers} == {answers[0].text}
+    assert answers[0].json()["result"]["resultCode"] == "SUCCESS"
+    view = requests.get(f"{base}/_sim/payments/{order['paymentRequestId']}", timeout=30).json()
+    assert view["status"] == "SUCCESS"
+    notes = [e["note"] or "" for e in view["exchanges"] if e["api"] == "notifyPayment"]
+    assert len(notes) == 20 and sum(n.startswith("replay") for n in notes) == 19
+
+
+def decoded_customer(codes: list[str]) -> str:
+    """The customer whose decode won."""
+    return f"u_{codes.index('SUCCESS')}"

@@ -320,7 +320,12 @@ def serve(api: str, handler: Handler | None) -> Response:
                 "U",
             )
         }
-    return _respond(sim, api, ex, raw, answer, started)
+    try:
+        return _respond(sim, api, ex, raw, answer, started)
+    except Exception:  # last resort: still an answer in the protocol's terms, never a 500
+        log.exception("answering a %s request failed", api)
+        fallback = {"result": result(api, UnknownException.code, "internal error", "U")}
+        return Response(dumps(fallback), status=200, mimetype="application/json")
 
 
 def _respond(

@@ -199,3 +199,19 @@ def test_no_answer_is_ever_html(client):
             "INVALID_API",
             "METHOD_NOT_SUPPORTED",
         )
+
+
+def test_a_failure_while_answering_is_still_a_protocol_answer(client, monkeypatch):
+    from simulator import protocol
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("signing exploded")
+
+    monkeypatch.setattr(protocol.signing, "signed_response_headers", broken)
+    response = client.post(DECODE, data=b"{}", headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
+    assert response.get_json()["result"] == {
+        "resultCode": "UNKNOWN_EXCEPTION",
+        "resultStatus": "U",
+        "resultMessage": "internal error",
+    }

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from simulator import create_app
-from tests.simulator.part2.helpers import T0, Env, environment, offsets
+from tests.simulator.part2.helpers import T0, TIMEOUT, Env, environment, offsets
 
 
 @pytest.fixture
@@ -182,7 +182,7 @@ def test_a_restart_in_the_middle_of_a_retry_series_continues_it(env, tmp_path):
             "clock": "virtual",
             "run_scheduler": False,
             "testing": True,
-            "cancel_timeout": 0.25,
+            "cancel_timeout": TIMEOUT,
         }
     )
     sim2 = restarted.extensions["aplus_sim"]

@@ -153,7 +153,7 @@ class WalletStub:
         return Reply({"result": result("U", code)})
 
     @staticmethod
-    def timeout(seconds: float = 2.0) -> Reply:
+    def timeout(seconds: float = 5.0) -> Reply:
         """An answer held back longer than the simulator waits."""
         return Reply({"result": result("U", "UNKNOWN_EXCEPTION")}, delay=seconds)
 

@@ -15,7 +15,7 @@ from simulator import create_app, pricing
 from tests.support.wallet_stub import WalletStub
 
 T0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # 11:00 in UTC+8
-TIMEOUT = 0.25  # the simulator's outbound timeouts in these tests (seconds)
+TIMEOUT = 1.0  # the simulator's outbound timeouts in these tests (seconds)
 
 # Our own small demo data, so the tests do not depend on the shipped fixtures' values.
 MERCHANTS = {
@@ -130,6 +130,8 @@ class Env:
             "payToAmount": decoded["payToAmount"],
             "customerId": "user-1",
         }
+        if decoded.get("paymentPromoInfo"):
+            body["paymentPromoInfo"] = decoded["paymentPromoInfo"]
         if status == "S":
             body["paymentId"] = "WALLETPAY" + decoded["paymentRequestId"][-8:]
             body["paymentTime"] = signing.format_time(self.sim.clock.now())

@@ -246,7 +246,7 @@ class Part2Machine(RuleBasedStateMachine):
 
 
 def test_part2_state_machine(tmp_path):
-    with environment(tmp_path, inquiry_timeout=0.1, cancel_timeout=0.1, refund_timeout=0.1) as env:
+    with environment(tmp_path, inquiry_timeout=0.3, cancel_timeout=0.3, refund_timeout=0.3) as env:
         machine = type("Machine", (Part2Machine,), {"ENV": env})
         run_state_machine_as_test(
             machine,

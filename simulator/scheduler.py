@@ -50,6 +50,8 @@ jobs_table = Table(
 
 # A claim older than this (real seconds) belongs to a worker that died; another may take it.
 LEASE_SECONDS = 120.0
+# Background threads per process (real clock); `scheduler_threads` in the config overrides it.
+THREADS = 4
 # Guard against a handler that keeps scheduling itself at the same instant.
 MAX_JOBS_PER_RUN = 100_000
 
@@ -84,7 +86,7 @@ Handler = Callable[[Any, Job], None]
 class Scheduler:
     """The job table's API: enqueue, cancel, run what is due, and (virtual clock) run up to a time."""
 
-    def __init__(self, sim: Any, poll_seconds: float = 0.5) -> None:
+    def __init__(self, sim: Any, poll_seconds: float = 1.0) -> None:
         self.sim = sim
         self.engine = sim.engine
         self.handlers: dict[str, Handler] = {}
@@ -92,7 +94,7 @@ class Scheduler:
         self.poll_seconds = poll_seconds
         self._advance_lock = threading.Lock()
         self._thread_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
 
@@ -288,32 +290,38 @@ class Scheduler:
                 )
             )
 
-    # -- the real-clock worker thread ---------------------------------------------------------
+    # -- the real-clock worker threads ---------------------------------------------------------
 
     def start(self) -> None:
-        """Run due jobs in a background thread (real clock)."""
+        """Run due jobs in background threads (real clock)."""
         self._ensure_thread()
 
     def stop(self) -> None:
-        """Stop the background thread, if any."""
+        """Stop the background threads, if any."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads = []
 
     def _ensure_thread(self) -> None:
-        # is_alive() is False in a forked worker: the thread stayed behind in the parent.
-        running = self._thread is not None and self._thread.is_alive()
-        if running or not self.sim.config.run_scheduler:
+        # is_alive() is False in a forked worker: the threads stayed behind in the parent.
+        if any(t.is_alive() for t in self._threads) or not self.sim.config.run_scheduler:
             return
         with self._thread_lock:
-            if self._thread is None or not self._thread.is_alive():
+            if not any(t.is_alive() for t in self._threads):
                 self._stop.clear()
-                self._thread = threading.Thread(
-                    target=self._loop, name="aplus-sim-scheduler", daemon=True
-                )
-                self._thread.start()
+                # Several threads, so one slow wallet (an 8 s timeout) does not hold up the
+                # others' jobs; claims are atomic, so they never run a job twice.
+                count = max(1, int(getattr(self.sim.config, "scheduler_threads", THREADS)))
+                self._threads = [
+                    threading.Thread(
+                        target=self._loop, name=f"aplus-sim-scheduler-{n}", daemon=True
+                    )
+                    for n in range(count)
+                ]
+                for thread in self._threads:
+                    thread.start()
 
     def _loop(self) -> None:
         failures = 0
@@ -325,8 +333,8 @@ class Scheduler:
                 failures += 1
                 log.exception("scheduler pass failed")
             # Polling is fine here: this is the production loop, never a test's way of waiting.
-            self._wake.wait(self.poll_seconds if failures == 0 else min(30.0, 2.0**failures))
-            self._wake.clear()
+            if self._wake.wait(self.poll_seconds if failures == 0 else min(30.0, 2.0**failures)):
+                self._wake.clear()
 
     @staticmethod
     def _as_dict(row: Any) -> dict[str, Any]:

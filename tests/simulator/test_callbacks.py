@@ -383,3 +383,22 @@ def test_with_a_real_clock_the_background_thread_sends_the_cancel(tmp_path):
             assert calls[0].body["paymentRequestId"] == order["paymentRequestId"]
         finally:
             env.sim.scheduler.stop()
+
+
+def test_a_success_after_a_failure_is_reversed(env):
+    order = env.create_order()
+    decoded = env.decode(order)
+    failed = env.notify(decoded, "F", "USER_BALANCE_NOT_ENOUGH")
+    assert failed["result"]["resultStatus"] == "S"
+    env.notify(decoded, "S")  # trigger 4: F first, then S for the same payment
+    env.advance(0)
+    cancels = env.stub.calls_to("cancelPayment")
+    assert len(cancels) == 1
+    view = env.payment(order["paymentRequestId"])
+    assert view["status"] == "FAILED"
+    assert view["reversal"]["required"] is True
+    assert view["reversal"]["status"] == "done"
+    assert "after a failure" in view["reversal"]["reason"]
+    assert env.outbound("cancelPayment")[0]["note"].startswith("late_success")
+    unknown = env.client.get("/_sim/payments/NOPE/refunds")
+    assert unknown.status_code == 404 and unknown.json["code"] == "ORDER_NOT_EXIST"

@@ -246,10 +246,12 @@ def _read_data(data: str) -> bytes:
 
 
 def _key_text(value: str) -> str:
-    path = Path(value)
-    if len(value) < 1024 and path.exists():
-        return path.read_text()
-    return value
+    """The key text itself, or the contents of the file it names."""
+    try:
+        is_file = Path(value).is_file()
+    except OSError:  # e.g. a base64 key with a "/"-free run longer than a file name may be
+        is_file = False
+    return Path(value).read_text() if is_file else value
 
 
 def _show(title: str, first_line: str, headers: dict[str, str], body: bytes) -> None:

@@ -176,3 +176,13 @@ def _race_two_worker_processes(base: str, data_dir: Path) -> None:
 def decoded_customer(codes: list[str]) -> str:
     """The customer whose decode won."""
     return f"u_{codes.index('SUCCESS')}"
+
+
+def test_key_options_take_text_or_a_file(tmp_path):
+    from simulator.cli.server_cmds import _key_text
+
+    long_run = "MIIB" + "A" * 400  # longer than any file name: must not be taken for a path
+    assert _key_text(long_run) == long_run
+    key_file = tmp_path / "key.txt"
+    key_file.write_text("KEYTEXT")
+    assert _key_text(str(key_file)) == "KEYTEXT"

@@ -223,9 +223,9 @@ def start_cancellation(sim: Any, payment_request_id: str, trigger: str, reason: 
             )
         else:
             # Same paymentRequestId, same body: cancelPayment is idempotent at the wallet.
-            status = "pending" if now <= deadline else "window_exceeded"
-            if row.status == "pending":
-                status = "pending"
+            # A running series goes on (now); a finished one starts again from attempt 1.
+            running = row.status == "pending"
+            status = "pending" if running or now <= deadline else "window_exceeded"
             conn.execute(
                 table.update()
                 .where(where)
@@ -233,6 +233,7 @@ def start_cancellation(sim: Any, payment_request_id: str, trigger: str, reason: 
                     trigger=trigger if trigger == "late_success" else row.trigger,
                     reason=reason if trigger == "late_success" else row.reason,
                     status=status,
+                    attempts=row.attempts if running else 0,
                     updated_at=stamp(now),
                 )
             )

@@ -9,6 +9,9 @@ Files in `<data_dir>/keys/` (created on first start, never overwritten):
   default MPP's own key pair, so a newcomer can sign requests at once (`aplus-sim keys` prints
   them; `.txt` is bare base64 PKCS#8, what the SDKs take as "merchant private key").
 
+In code: `sim.keys.default_mpp_private_key()` / `.default_mpp_private_key_base64()` give the
+default MPP's key, `sim.keys.private_key` / `.public_key_base64` the simulator's.
+
 Participants live in the database (table `participants`), so every worker process sees a
 `PUT /_sim/participants/<clientId>` at once.
 """

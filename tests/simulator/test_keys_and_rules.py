@@ -156,3 +156,15 @@ def test_health_and_openapi(client, sim):
     document = client.get("/_sim/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
     assert "/aps/api/v1/payments/userInitiatedPay" in document["paths"]
+
+
+def test_any_sqlalchemy_url_selects_the_storage(tmp_path, key_files, client):
+    import shutil
+
+    shutil.copytree(key_files, tmp_path / "elsewhere" / "keys")
+    url = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    app = make_app(tmp_path / "elsewhere", db_url=url)
+    assert app.test_client().get("/_sim/health").get_json()["storage"] == url
+    assert (tmp_path / "other.sqlite").exists()
+    assert not (tmp_path / "elsewhere" / "aplus-sim.db").exists()
+    app.extensions["aplus_sim"].engine.dispose()

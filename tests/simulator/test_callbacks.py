@@ -405,3 +405,20 @@ def test_a_success_after_a_failure_is_reversed(env):
     assert env.outbound("cancelPayment")[0]["note"].startswith("late_success")
     unknown = env.client.get("/_sim/payments/NOPE/refunds")
     assert unknown.status_code == 404 and unknown.json["code"] == "ORDER_NOT_EXIST"
+
+
+def test_an_unreachable_wallet_is_tried_again(env):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port that was free a moment ago: refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{closed_port}/aps/api/v1/payments/cancelPayment"
+    env.client.put(f"/_sim/participants/{env.stub.client_id}", json={"cancelPaymentUrl": url})
+    order = env.create_order()
+    env.client.post(f"/_sim/payments/{order['paymentRequestId']}/cancel")
+    env.advance(45)
+    entries = env.outbound("cancelPayment", order["paymentRequestId"])
+    assert [e["error"] for e in entries] == ["connection refused"] * 3  # at 0, 10 and 40 s
+    assert all(e["response_status"] is None and e["url"] == url for e in entries)
+    assert env.client.get(f"/_sim/payments/{order['paymentRequestId']}").json["status"] == "CLOSED"

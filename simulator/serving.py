@@ -32,6 +32,18 @@ def free_port(host: str) -> int:
         return sock.getsockname()[1]
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (None if it can): checked before granian starts,
+    whose own failure is a Rust panic a newcomer should not have to read."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def export_config(cfg: SimConfig) -> None:
     """Put every setting into APLUS_SIM_* variables so worker processes build the same app."""
     for f in fields(cfg):
@@ -76,6 +88,10 @@ def serve(cfg: SimConfig, host: str, port: int, workers: int, out: TextIO, threa
 
     if port == 0:
         port = free_port(host)
+    problem = port_problem(host, port)
+    if problem:
+        out.write(f"aplus-sim: cannot listen on {host}:{port}: {problem}\n")
+        return 2
     if not cfg.base_url or cfg.base_url == SimConfig.base_url:
         shown = f"[{host}]" if ":" in host else host
         cfg.base_url = f"http://{shown}:{port}"

@@ -186,3 +186,15 @@ def test_key_options_take_text_or_a_file(tmp_path):
     key_file = tmp_path / "key.txt"
     key_file.write_text("KEYTEXT")
     assert _key_text(str(key_file)) == "KEYTEXT"
+
+
+def test_serve_on_a_busy_port_says_so(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["serve", "--port", str(port), "--data-dir", str(tmp_path / "d")])
+    assert code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().out

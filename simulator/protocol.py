@@ -285,7 +285,7 @@ def serve(api: str, handler: Handler | None) -> Response:
     started = time.perf_counter()
     sim = current()
     raw = request.get_data(cache=True)
-    ex = _Exchange(api=api, path=request.path)
+    ex = _Exchange(api=api, path=request.path, client_id=request.headers.get("Client-Id", ""))
     answer: dict[str, Any] | str
     try:
         if handler is None:

@@ -38,6 +38,7 @@ def test_unknown_api_is_invalid_api(wallet):
     raw = body_bytes()
     answer = wallet.send(path, raw, wallet.headers(path, raw))
     assert answer.code == "INVALID_API" and answer.result["resultStatus"] == "F"
+    assert answer.headers["client-id"] == wallet.client_id
 
 
 def test_form_body_is_media_type_not_acceptable(wallet):

@@ -45,9 +45,12 @@ class Clock:
         self.runner: Callable[[datetime], datetime] | None = None
         self._local = threading.local()
         if mode == "virtual":
+            # A stored virtual time is kept (several workers, a restart, a respawned worker):
+            # `start` only sets a new database's clock, or moves a stored one forward.
             with engine.begin() as conn:
                 row = conn.execute(select(clock_table).where(clock_table.c.id == 1)).first()
-                if row is None or row.mode != "virtual" or start:
+                fresh = row is None or row.mode != "virtual"
+                if fresh or (start and parse_time(start) > parse_time(row.now)):
                     initial = parse_time(start) if start else datetime.now(UTC)
                     conn.execute(clock_table.delete())
                     conn.execute(

@@ -50,3 +50,12 @@ def test_real_clock_follows_the_wall_and_refuses_to_move(tmp_path):
     assert abs(sim.clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
     with pytest.raises(ValueError, match="--clock virtual"):
         sim.clock.advance(10)
+
+
+def test_a_restart_never_moves_the_virtual_clock_back(tmp_path):
+    first = make(tmp_path)
+    first.clock.advance(7200)
+    again = make(tmp_path)  # the same --clock-start again (a respawned worker): time is kept
+    assert again.clock.now() == datetime(2026, 1, 5, 5, 0, tzinfo=UTC)
+    later = make(tmp_path, clock_start="2026-02-01T00:00:00+00:00")  # a later start moves it
+    assert later.clock.now() == datetime(2026, 2, 1, tzinfo=UTC)

@@ -67,6 +67,13 @@ class Env:
     sim: Any
     client: Any
     stub: WalletStub
+    settings: dict[str, Any]
+
+    def restart(self) -> None:
+        """A new simulator process on the same data directory (the old one is dropped)."""
+        self.app = create_app({**self.settings, "clock_start": ""})
+        self.sim = self.app.extensions["aplus_sim"]
+        self.client = self.app.test_client()
 
     # -- the merchant side -------------------------------------------------------------------------
 
@@ -174,7 +181,7 @@ def environment(tmp_path: Path, wallet_currency: str = "JPY", **config: Any) -> 
             json=stub.participant(sim.keys.public_key_base64),
         )
         assert put.status_code == 200, put.json
-        yield Env(app, sim, client, stub)
+        yield Env(app, sim, client, stub, settings)
 
 
 def offsets(times: list[str], start: datetime) -> list[float]:

@@ -5,7 +5,8 @@ merchant cancels and refunds, with the wallet's answers to inquiry/cancel/refund
 - refunds never exceed the payment, and a refused refund never reaches the wallet;
 - a final state never changes; a closed order never becomes successful, and a success reported
   for it is reversed (reversal required, cancelPayment sent);
-- every message the simulator sends validates against its schema and carries a good signature.
+- every message the simulator sends validates against its schema and carries a good signature;
+- and all of that across restarts of the simulator on the same database.
 """
 
 from __future__ import annotations
@@ -185,6 +186,13 @@ class Part2Machine(RuleBasedStateMachine):
         else:
             assert response.status_code == 202, response.json
             self.accepted_refunds.add(response.json["refundRequestId"])
+
+    @rule()
+    def restart(self):
+        """The simulator restarts on the same database: series and clock carry on."""
+        before = self.ENV.sim.clock.now()
+        self.ENV.restart()
+        assert self.ENV.sim.clock.now() == before
 
     @rule(
         api=st.sampled_from(["inquiryPayment", "cancelPayment", "refund"]),

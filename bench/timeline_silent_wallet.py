@@ -13,6 +13,7 @@ Prints the journal excerpt: offset from the decode, time (UTC+8), direction, API
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -36,6 +37,7 @@ START = "2026-01-05T03:00:00+00:00"  # 11:00 UTC+8
 def main() -> int:
     """Run the story and print the journal excerpt."""
     started = time.perf_counter()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines in the output
     stub = WalletStub(wallet_currency="KRW")
     with tempfile.TemporaryDirectory() as data_dir, stub.serving():
         app = create_app(

@@ -113,9 +113,8 @@ class WalletClient:
         `note` (text, or a function of the answer) goes into the journal entry, e.g. "poll 3 of 8".
         """
         sim = self.sim
-        participant = sim.keys.participant(client_id)
-        if participant is None:
-            raise LookupError(f"no participant with clientId {client_id!r}")
+        # Not found (deleted by a reset?): the call fails like an unreachable wallet, journaled.
+        participant = sim.keys.participant(client_id) or {}
         url = participant.get(URL_FIELDS[api]) or ""
         timeout = float(getattr(sim.config, TIMEOUT_FIELDS[api]))
         answer = WalletAnswer(api=api, url=url, request_body=body)
@@ -134,6 +133,8 @@ class WalletClient:
         response_headers: dict[str, str] = {}
         started = time.perf_counter()
         try:
+            if not participant:
+                raise requests.exceptions.InvalidURL(f"no participant {client_id!r} is registered")
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise requests.exceptions.InvalidURL(f"{api} URL {url!r} is not an http(s) URL")
             response = self._session().post(

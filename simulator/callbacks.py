@@ -319,9 +319,11 @@ def _run_cancel(sim: Any, job: Job) -> None:
         note=decide,
     )
     with sim.engine.begin() as conn:
-        conn.execute(
+        # Only if nobody re-armed the series meanwhile (a late success during this attempt):
+        # then the re-armed series' own job sends the cancel again.
+        applied = conn.execute(
             table.update()
-            .where(where)
+            .where(where, table.c.trigger == row.trigger, table.c.reason == row.reason)
             .values(
                 status=plan["status"],
                 attempts=attempt,
@@ -329,7 +331,9 @@ def _run_cancel(sim: Any, job: Job) -> None:
                 conformance=plan.get("conformance", row.conformance),
                 updated_at=stamp(now),
             )
-        )
+        ).rowcount
+    if not applied:
+        return
     if plan["status"] == "pending":
         sim.scheduler.enqueue("cancel", job.payload, plan["due"], key=job.key)
     record = sim.payments.get_record(payment_request_id)

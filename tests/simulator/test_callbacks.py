@@ -422,3 +422,24 @@ def test_an_unreachable_wallet_is_tried_again(env):
     assert [e["error"] for e in entries] == ["connection refused"] * 3  # at 0, 10 and 40 s
     assert all(e["response_status"] is None and e["url"] == url for e in entries)
     assert env.client.get(f"/_sim/payments/{order['paymentRequestId']}").json["status"] == "CLOSED"
+
+
+def test_a_success_reported_while_the_expiry_cancel_is_in_flight_is_still_reversed(env):
+    from tests.support.wallet_stub import Reply
+
+    env.stub.set_default("inquiryPayment", env.stub.in_process())
+    order = env.create_order()
+    decoded = env.decode(order)
+    acks = []
+    # The wallet's user pays just as the expiry's cancelPayment arrives: the wallet notifies S
+    # while Alipay+ still waits for the cancel's answer.
+    racing = Reply(env.stub.s().body, before=lambda: acks.append(env.notify(decoded)))
+    env.stub.script("cancelPayment", racing)
+    env.advance(700)
+    assert acks[0]["result"]["resultStatus"] == "S"
+    cancels = env.stub.calls_to("cancelPayment")
+    assert len(cancels) == 2  # the expiry's, then the reversal of the late success
+    view = env.payment(order["paymentRequestId"])
+    assert view["status"] == "CLOSED"
+    assert view["reversal"]["required"] is True
+    assert view["reversal"]["status"] == "done"

@@ -58,6 +58,7 @@ class Reply:
     sign: str = "good"  # "good" | "none" | "bad" (signed with another key)
     http_status: int = 200
     delay: float = 0.0  # seconds to hold the answer (released early when the stub stops)
+    before: Callable[[], Any] | None = None  # run before answering (e.g. the wallet notifies)
 
     def render(self, request_body: dict[str, Any]) -> str:
         """The answer's text for this request."""
@@ -300,6 +301,8 @@ class WalletStub:
                         reply,
                     )
                 )
+            if reply.before is not None:
+                reply.before()
             if reply.delay:
                 self._release.wait(reply.delay)
             text = reply.render(body)

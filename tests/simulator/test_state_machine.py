@@ -10,6 +10,7 @@ so this machine exercises the engine alone (part 2 extends it with the calls to 
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -142,11 +143,8 @@ class PaymentMachine(RuleBasedStateMachine):
     )
     @rule(data=st.data(), outcome=st.sampled_from(["S", "F"]), alter=st.booleans())
     def notify(self, data: Any, outcome: str, alter: bool) -> None:
-        import json
-
-        pid = data.draw(
-            st.sampled_from(sorted(p for p, e in self.model.items() if e["decode_text"]))
-        )
+        candidates = [p for p, e in self.model.items() if e["decode_text"] and not e["frozen"]]
+        pid = data.draw(st.sampled_from(sorted(candidates)))
         entry = self.model[pid]
         decoded = json.loads(entry["decode_text"])
         body = notify_body(decoded, outcome, customerId=entry["customer"])

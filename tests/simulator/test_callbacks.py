@@ -13,8 +13,8 @@ from tests.simulator.part2.helpers import T0, TIMEOUT, Env, environment, offsets
 
 
 @pytest.fixture
-def env(tmp_path):
-    with environment(tmp_path) as env:
+def env(tmp_path, key_files):
+    with environment(tmp_path, key_files=key_files) as env:
         yield env
 
 
@@ -375,8 +375,10 @@ def test_signature_mode_off_trusts_unsigned_answers(env):
     assert entries[0]["note"].endswith("cancelled")
 
 
-def test_with_a_real_clock_the_background_thread_sends_the_cancel(tmp_path):
-    with environment(tmp_path, clock="real", clock_start="", run_scheduler=True) as env:
+def test_with_a_real_clock_the_background_thread_sends_the_cancel(tmp_path, key_files):
+    with environment(
+        tmp_path, key_files=key_files, clock="real", clock_start="", run_scheduler=True
+    ) as env:
         try:
             order = env.create_order()
             response = env.client.post(f"/_sim/payments/{order['paymentRequestId']}/cancel")

@@ -10,14 +10,14 @@ from tests.simulator.part2.helpers import environment
 
 
 @pytest.fixture
-def env(tmp_path):
-    with environment(tmp_path) as env:
+def env(tmp_path, key_files):
+    with environment(tmp_path, key_files=key_files) as env:
         yield env
 
 
 @pytest.fixture
-def fx_env(tmp_path):
-    with environment(tmp_path, wallet_currency="KRW") as env:
+def fx_env(tmp_path, key_files):
+    with environment(tmp_path, wallet_currency="KRW", key_files=key_files) as env:
         yield env
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -158,8 +159,16 @@ class Env:
 
 
 @contextmanager
-def environment(tmp_path: Path, wallet_currency: str = "JPY", **config: Any) -> Iterator[Env]:
-    """A simulator on a virtual clock at T0 calling a fresh wallet stub on loopback."""
+def environment(
+    tmp_path: Path, wallet_currency: str = "JPY", key_files: Path | None = None, **config: Any
+) -> Iterator[Env]:
+    """A simulator on a virtual clock at T0 calling a fresh wallet stub on loopback.
+
+    `key_files`: a keys folder to copy in (tests/simulator/conftest.py's session fixture), so
+    the simulator does not generate RSA keys for every test.
+    """
+    if key_files is not None:
+        shutil.copytree(key_files, tmp_path / "sim" / "keys")
     stub = WalletStub(wallet_currency=wallet_currency)
     settings: dict[str, Any] = {
         "data_dir": tmp_path / "sim",

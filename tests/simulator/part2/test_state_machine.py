@@ -253,8 +253,14 @@ class Part2Machine(RuleBasedStateMachine):
         self.model.pop(payment_request_id, None)
 
 
-def test_part2_state_machine(tmp_path):
-    with environment(tmp_path, inquiry_timeout=0.3, cancel_timeout=0.3, refund_timeout=0.3) as env:
+def test_part2_state_machine(tmp_path, key_files):
+    with environment(
+        tmp_path,
+        key_files=key_files,
+        inquiry_timeout=0.3,
+        cancel_timeout=0.3,
+        refund_timeout=0.3,
+    ) as env:
         machine = type("Machine", (Part2Machine,), {"ENV": env})
         run_state_machine_as_test(
             machine,

@@ -216,3 +216,14 @@ def test_a_failure_while_answering_is_still_a_protocol_answer(client, monkeypatc
         "resultStatus": "U",
         "resultMessage": "internal error",
     }
+
+
+def test_identical_requests_get_the_same_verdicts_and_odd_encodings_do_not_crash(wallet, sim):
+    path = PATHS["inquiryCodeRules"]
+    for _ in range(2):  # the second time the verdicts come from the cache: same result
+        raw = b'{"jarVersion": ""}'
+        answer = wallet.send(path, raw, wallet.headers(path, raw))
+        assert answer.code == "PARAM_ILLEGAL" and "jarVersion" in answer.result["resultMessage"]
+        assert sim.journal.query(limit=1)[0]["request_violations"][0]["pointer"] == "/jarVersion"
+    raw = '{"jarVersion": "1.2.1"}'.encode("utf-16")
+    assert wallet.send(path, raw, wallet.headers(path, raw)).code == "SUCCESS"

@@ -188,3 +188,20 @@ def test_close_only_closes_open_orders(sim, wallet, decoded):
     wallet.notify(decoded)
     assert sim.payments.close(decoded["paymentRequestId"], "merchant") is False
     assert sim.payments.get_record(decoded["paymentRequestId"])["status"] == "SUCCESS"
+
+
+def test_another_wallet_cannot_notify_this_payment(app, client, decoded, sim):
+    from contracts import signing
+    from tests.simulator.conftest import Wallet
+
+    key = signing.generate_private_key()
+    client.put("/_sim/participants/OTHER", json={"publicKey": signing.public_key_base64(key)})
+    answer = Wallet(app, "OTHER", key).notify(decoded)
+    assert answer.code == "ACCESS_DENIED"
+    assert sim.payments.get_record(decoded["paymentRequestId"])["status"] == "DECODED"
+
+
+def test_the_journal_links_notifications_to_their_payment(wallet, decoded, sim):
+    wallet.notify(decoded)
+    apis = [e["api"] for e in sim.payments.get_view(decoded["paymentRequestId"])["exchanges"]]
+    assert apis == ["userInitiatedPay", "notifyPayment"]

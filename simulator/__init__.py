@@ -19,11 +19,13 @@ AREAS = (
     "simulator.clock",
     "simulator.keys",
     "simulator.journal",
+    "simulator.faults",
     "simulator.scheduler",
     "simulator.payments",
     "simulator.callbacks",
     "simulator.aps",
     "simulator.control",
+    "simulator.report",
     "simulator.ui",
     "simulator.merchant",
 )

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, has_request_context, jsonify, request
 from sqlalchemy import (
     Boolean,
     Column,
@@ -242,12 +242,40 @@ class Journal:
             }
         )
         if self._sqlite_insert is not None:
-            return self._record_sqlite(row)
-        with self.engine.begin() as conn:
-            entry_id = int(conn.execute(self._insert, row).inserted_primary_key[0])
-            if self._due_for_trim(entry_id):
-                conn.execute(self._trim_statement(entry_id))
+            entry_id = self._record_sqlite(row)
+        else:
+            with self.engine.begin() as conn:
+                entry_id = int(conn.execute(self._insert, row).inserted_primary_key[0])
+                if self._due_for_trim(entry_id):
+                    conn.execute(self._trim_statement(entry_id))
+        if has_request_context():
+            # Fault injection (simulator.faults) asks which entry its request produced, to
+            # amend it with what was really sent.
+            ids = g.get("aplus_sim_journal_ids")
+            if ids is not None:
+                ids.append(entry_id)
         return entry_id
+
+    def amend(self, entry_id: int, **fields: Any) -> None:
+        """Overwrite fields of a recorded exchange (what an injected fault really sent)."""
+        unknown = set(fields) - set(_FIELDS)
+        if unknown:
+            raise TypeError(f"unknown journal fields: {sorted(unknown)}")
+        values: dict[str, Any] = {}
+        for name, value in fields.items():
+            if name in ("request_headers", "response_headers"):
+                values[name] = _headers_json(value)
+            elif name in ("request_violations", "response_violations"):
+                values[name] = _violations_json(value)
+            elif name in ("request_body", "response_body", "error"):
+                values[name] = _text(value, self.body_limit)
+            else:
+                values[name] = value
+        values["problem"] = True
+        with self.engine.begin() as conn:
+            conn.execute(
+                journal_entries.update().where(journal_entries.c.id == entry_id).values(**values)
+            )
 
     def _record_sqlite(self, row: dict[str, Any]) -> int:
         conn = self.engine.raw_connection()

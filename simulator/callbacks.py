@@ -106,6 +106,14 @@ def _backoff(sim: Any, attempt: int) -> float:
     return float(gaps[min(attempt, len(gaps)) - 1])
 
 
+def _next_attempt(sim: Any, job: Job, attempt: int, now: datetime) -> datetime:
+    """When the attempt after `attempt` is due: the back-off counted from this job's due time,
+    so the schedule does not drift with how late a job ran (several workers moving one virtual
+    clock); with a real clock never in the past, so a backlog does not turn into a burst."""
+    due = job.due_at + timedelta(seconds=_backoff(sim, attempt))
+    return due if sim.clock.virtual else max(due, now)
+
+
 def _give_up_after(sim: Any) -> timedelta:
     return timedelta(seconds=float(getattr(sim.config, "give_up_seconds", DEFAULT_GIVE_UP_SECONDS)))
 
@@ -298,7 +306,7 @@ def _run_cancel(sim: Any, job: Job) -> None:
             return f"{row.trigger}: attempt {attempt}: treated as cancelled; conformance: " + (
                 "the wallet should answer S to a cancel for an unknown order"
             )
-        due = now + timedelta(seconds=_backoff(sim, attempt))
+        due = _next_attempt(sim, job, attempt, now)
         if due > deadline:
             plan.update(status="gave_up")
             return (
@@ -715,7 +723,7 @@ def _run_refund(sim: Any, job: Job) -> None:
         if answer.status == "F":
             plan["status"] = "FAILED"
             return f"refund attempt {attempt}: refused by the wallet ({answer.code})"
-        due = now + timedelta(seconds=_backoff(sim, attempt))
+        due = _next_attempt(sim, job, attempt, now)
         if due > give_up_at:
             plan["status"] = "UNKNOWN"
             return f"refund attempt {attempt}: {answer.describe()}; no answer for a day: giving up"
@@ -785,7 +793,7 @@ def _run_merchant_notify(sim: Any, job: Job) -> None:
     finally:
         session.close()
     attempt = int(job.payload["attempt"])
-    due = sim.clock.now() + timedelta(seconds=_backoff(sim, attempt))
+    due = _next_attempt(sim, job, attempt, sim.clock.now())
     if due <= datetime.fromisoformat(job.payload["first"]) + _give_up_after(sim):
         sim.scheduler.enqueue(
             "merchant_notify", {**job.payload, "attempt": attempt + 1}, due, key=job.key

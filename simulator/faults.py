@@ -20,8 +20,10 @@ exchange it changed ("injected: rule 3 result U/UNKNOWN_EXCEPTION").
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -130,8 +132,8 @@ def _only(params: dict[str, Any], allowed: tuple[str, ...]) -> None:
         )
 
 
-def _commit_flag(params: dict[str, Any]) -> bool:
-    value = params.get("commit", False)
+def _commit_flag(params: dict[str, Any], default: bool = False) -> bool:
+    value = params.get("commit", default)
     if not isinstance(value, bool):
         raise RuleError("effect.commit must be true or false")
     return value
@@ -215,9 +217,13 @@ def _check_commit_then_drop(api: str, params: dict[str, Any]) -> dict[str, Any]:
     return _drop_params(params, "commit_then_drop")
 
 
-def _transport(params: dict[str, Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
+def _transport(
+    params: dict[str, Any], extra: tuple[str, ...] = (), commit: bool = True
+) -> dict[str, Any]:
+    """Parameters of a transport effect; `commit` says whether the call is processed first
+    (default: yes for effects that spoil an answer that exists, no for a gateway error)."""
     _only(params, ("commit", *extra))
-    return {"kind": params["kind"], "commit": _commit_flag(params)}
+    return {"kind": params["kind"], "commit": _commit_flag(params, commit)}
 
 
 @effect("reset")
@@ -240,7 +246,7 @@ def _check_malformed(api: str, params: dict[str, Any]) -> dict[str, Any]:
 @effect("http_error")
 def _check_http_error(api: str, params: dict[str, Any]) -> dict[str, Any]:
     """An HTTP 5xx with an HTML page instead of a result (`status`: 500, 502, 503 or 504)."""
-    out = _transport(params, ("status",))
+    out = _transport(params, ("status",), commit=False)
     status = params.get("status", 502)
     if status not in (500, 502, 503, 504):
         raise RuleError("http_error status must be 500, 502, 503 or 504")
@@ -317,11 +323,7 @@ def describe(effect_params: Mapping[str, Any]) -> str:
     kind = effect_params["kind"]
     if "resultCode" in effect_params:
         return f"{kind} {effect_params['resultStatus']}/{effect_params['resultCode']}"
-    extras = [
-        f"{name}={value}"
-        for name, value in effect_params.items()
-        if name != "kind" and not (name == "commit" and value is False)
-    ]
+    extras = [f"{name}={value}" for name, value in effect_params.items() if name != "kind"]
     return " ".join([kind, *extras])
 
 
@@ -725,6 +727,8 @@ def _intercept() -> Any:
     """before_request: give an inbound Alipay+ call its injection, if it has one."""
     if not _PATHS:
         _PATHS.update(_inbound_paths())
+    if request.path == "/_sim/reset" and request.method == "POST":
+        return _scoped_reset()
     api = _PATHS.get(request.path)
     if api is None or request.method != "POST":
         return None
@@ -815,18 +819,30 @@ def apply_inbound(sim: Any, api: str, injection: Injection) -> Any:
     return _transform(sim, api, injection, response, entry_ids[-1] if entry_ids else None)
 
 
-def _hold(seconds: float, stop: threading.Event, reason: str) -> Any:
+def _close(environ: Mapping[str, Any]) -> None:
+    """Close the client's connection now (werkzeug exposes the socket; granian closes it when
+    the body raises, below)."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _hold(seconds: float, stop: threading.Event, environ: Mapping[str, Any]) -> Any:
     """A WSGI body that sends nothing for `seconds`, then drops the connection."""
     stop.wait(seconds)
-    # werkzeug (and granian) treat a ConnectionError from the body as a dropped connection:
-    # nothing more is sent and the socket is closed.
-    raise ConnectionAbortedError(reason)
+    _close(environ)
+    # A ConnectionError from the body is a dropped connection to the server: nothing more is
+    # sent (werkzeug logs it as such).
+    raise ConnectionAbortedError("dropped by aplus-sim")
     yield b""  # pragma: no cover - makes this a generator
 
 
-def _cut(part: bytes, reason: str) -> Any:
+def _cut(part: bytes, environ: Mapping[str, Any]) -> Any:
+    """A WSGI body that sends `part` of the declared length, then closes the connection."""
     yield part
-    raise ConnectionResetError(reason)
+    _close(environ)
+    raise ConnectionResetError("reset by aplus-sim")
 
 
 def _transform(
@@ -842,13 +858,13 @@ def _transform(
         seconds = float(
             params.get("seconds", getattr(sim.config, "drop_seconds", DEFAULT_DROP_SECONDS))
         )
-        held = Response(_hold(seconds, sim.faults.shutdown, "dropped by aplus-sim"), status=200)
+        held = Response(_hold(seconds, sim.faults.shutdown, request.environ), status=200)
         injection.details.append(f"no answer sent; the connection is held up to {seconds:g} s")
         amend = {"response_status": None, "response_headers": {}, "response_body": None}
         out = held
     elif kind == "reset":
         part = payload[: len(payload) // 2]
-        out = Response(_cut(part, "reset by aplus-sim"), status=200)
+        out = Response(_cut(part, request.environ), status=200)
         for name, value in response.headers.items():
             out.headers.set(name, value)
         out.headers["Content-Length"] = str(len(payload))
@@ -891,6 +907,72 @@ def _transform(
         amend["note"] = injection.note()
         sim.journal.amend(entry_id, **amend)
     return out
+
+
+# -- isolation: one wallet's state ----------------------------------------------------------------
+
+
+def reset_client(sim: Any, client_id: str) -> dict[str, int]:
+    """Forget one wallet's payments, refunds, cancellations, jobs, journal and rules.
+
+    Every table with a `client_id` column is scoped by it; a job is the wallet's when its
+    payload names one of the wallet's payments or refunds. Participants and keys are kept.
+    """
+    from simulator.payments import payments_table
+    from simulator.scheduler import jobs_table
+
+    deleted: dict[str, int] = {}
+    with sim.engine.begin() as conn:
+        payment_ids = set(
+            conn.execute(
+                select(payments_table.c.payment_request_id).where(
+                    payments_table.c.client_id == client_id
+                )
+            ).scalars()
+        )
+        refund_ids: set[str] = set()
+        for table in metadata.sorted_tables:
+            if (
+                "refund_request_id" in table.c
+                and "client_id" in table.c
+                and table.name != ("journal_entries")
+            ):
+                refund_ids |= set(
+                    conn.execute(
+                        select(table.c.refund_request_id).where(table.c.client_id == client_id)
+                    ).scalars()
+                )
+        doomed = []
+        for job_id, payload in conn.execute(select(jobs_table.c.id, jobs_table.c.payload)):
+            data = _lenient_json(payload.encode())
+            if data.get("paymentRequestId") in payment_ids or data.get("refundRequestId") in (
+                refund_ids
+            ):
+                doomed.append(job_id)
+        if doomed:
+            deleted["sim_jobs"] = conn.execute(
+                delete(jobs_table).where(jobs_table.c.id.in_(doomed))
+            ).rowcount
+        for table in reversed(metadata.sorted_tables):
+            if table.name in ("participants", "sim_jobs") or "client_id" not in table.c:
+                continue
+            count = conn.execute(delete(table).where(table.c.client_id == client_id)).rowcount
+            if count:
+                deleted[table.name] = count
+    return deleted
+
+
+def _scoped_reset() -> Any:
+    """POST /_sim/reset?clientId=...: only that wallet's state (the plain reset wipes all)."""
+    client_id = request.args.get("clientId")
+    if not client_id:
+        return None
+    sim = current()
+    if sim.keys.participant(client_id) is None:
+        return _error(f"no participant {client_id!r}", 404)
+    return jsonify(
+        {"status": "reset", "clientId": client_id, "deleted": reset_client(sim, client_id)}
+    )
 
 
 # -- the control plane: /_sim/faults and /_sim/seed ---------------------------------------------

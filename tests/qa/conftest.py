@@ -19,7 +19,7 @@ from tests.simulator.conftest import (  # noqa: F401 - fixtures re-exported for 
 
 
 @pytest.fixture
-def add_rule(client):
+def add_rule(client):  # noqa: F811 - the re-exported fixture
     """POST /_sim/faults; returns the new rule's id."""
 
     def add(**rule: Any) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 import simulator
+from simulator import faults
 from simulator.db import metadata
 from simulator.keys import ParticipantError
 from simulator.payments import OrderError
@@ -20,7 +21,9 @@ from simulator.state import current
 bp = Blueprint("control", __name__, url_prefix="/_sim")
 
 # Tables a reset keeps: registered wallets (unless asked) and the virtual clock's time.
-KEPT_BY_RESET = {"participants", "sim_clock"}
+# The seed (POST /_sim/seed) is kept too, its draws counted from 0 again: after a reset the
+# same scenario gets the same ids.
+KEPT_BY_RESET = {"participants", "sim_clock", "sim_seed"}
 
 
 def _error(message: str, status: int = 400, code: str | None = None) -> tuple[Response, int]:
@@ -58,12 +61,21 @@ def health():
 
 @bp.post("/reset")
 def reset():
-    """Wipe payments, journal, jobs and rules; keep keys and participants unless told."""
+    """Wipe payments, journal, jobs and rules; keep keys and participants unless told.
+
+    `?clientId=` wipes only that wallet's payments, refunds, jobs, journal entries and rules.
+    """
     sim = current()
     try:
         body = _json_body()
     except ValueError as exc:
         return _error(str(exc))
+    client_id = request.args.get("clientId")
+    if client_id:
+        if sim.keys.participant(client_id) is None:
+            return _error(f"no participant {client_id!r}", 404)
+        deleted = faults.reset_client(sim, client_id)
+        return jsonify({"status": "reset", "clientId": client_id, "deleted": deleted})
     wipe_participants = bool(isinstance(body, dict) and body.get("participants"))
     with sim.engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
@@ -71,6 +83,7 @@ def reset():
                 conn.execute(table.delete())
     if wipe_participants:
         sim.keys.delete_participants()
+    sim.ids.restart()
     return jsonify({"status": "reset", "participants": "reset" if wipe_participants else "kept"})
 
 

@@ -536,8 +536,13 @@ class FaultStore:
                 index = row.matched
                 fires = True
                 if row.probability is not None:
-                    draw = random.Random(f"{row.seed or 0}:{row.id}:{index}").random()
-                    fires = draw < row.probability
+                    seed = row.seed if row.seed is not None else self.sim.ids.seed_value()
+                    rng = (
+                        random.SystemRandom()
+                        if seed is None
+                        else random.Random(f"{seed}:{row.id}:{index}")
+                    )
+                    fires = rng.random() < row.probability
                 conn.execute(
                     update(rules_table)
                     .where(rules_table.c.id == row.id)
@@ -617,6 +622,15 @@ class Ids:
         with self.sim.engine.begin() as conn:
             conn.execute(delete(seed_table))
             conn.execute(seed_table.insert().values(id=1, seed=value, counter=0))
+
+    def restart(self) -> None:
+        """Count draws from 0 again, keeping the seed (a reset replays the same sequence)."""
+        with self.sim.engine.begin() as conn:
+            conn.execute(update(seed_table).where(seed_table.c.id == 1).values(counter=0))
+
+    def seed_value(self) -> int | None:
+        """The seed in use, or None."""
+        return self.state()["seed"]
 
     def state(self) -> dict[str, Any]:
         """{"seed", "draws"}."""
@@ -727,8 +741,6 @@ def _intercept() -> Any:
     """before_request: give an inbound Alipay+ call its injection, if it has one."""
     if not _PATHS:
         _PATHS.update(_inbound_paths())
-    if request.path == "/_sim/reset" and request.method == "POST":
-        return _scoped_reset()
     api = _PATHS.get(request.path)
     if api is None or request.method != "POST":
         return None
@@ -960,19 +972,6 @@ def reset_client(sim: Any, client_id: str) -> dict[str, int]:
             if count:
                 deleted[table.name] = count
     return deleted
-
-
-def _scoped_reset() -> Any:
-    """POST /_sim/reset?clientId=...: only that wallet's state (the plain reset wipes all)."""
-    client_id = request.args.get("clientId")
-    if not client_id:
-        return None
-    sim = current()
-    if sim.keys.participant(client_id) is None:
-        return _error(f"no participant {client_id!r}", 404)
-    return jsonify(
-        {"status": "reset", "clientId": client_id, "deleted": reset_client(sim, client_id)}
-    )
 
 
 # -- the control plane: /_sim/faults and /_sim/seed ---------------------------------------------

@@ -19,6 +19,7 @@ Participants live in the database (table `participants`), so every worker proces
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import threading
 from pathlib import Path
@@ -80,19 +81,24 @@ class ParticipantError(ValueError):
     """A participant registration that cannot be accepted (the message says why)."""
 
 
-def _digits(prefix: str, total: int = 16) -> str:
-    """An id of `total` digits starting with `prefix` (the sandbox's pspId/acquirerId shape)."""
-    return prefix + "".join(secrets.choice("0123456789") for _ in range(total - len(prefix)))
+def _digits(prefix: str, client_id: str | None, total: int = 16) -> str:
+    """An id of `total` digits starting with `prefix` (the sandbox's pspId/acquirerId shape).
+
+    Derived from `client_id` when given, so a wallet keeps its ids across simulators and resets
+    (and seeded runs repeat byte for byte); random otherwise.
+    """
+    rng: Any = random.Random(f"{prefix}:{client_id}") if client_id else secrets.SystemRandom()
+    return prefix + "".join(rng.choice("0123456789") for _ in range(total - len(prefix)))
 
 
-def new_psp_id() -> str:
-    """A fresh 16-digit pspId."""
-    return _digits("1022172")
+def new_psp_id(client_id: str | None = None) -> str:
+    """A 16-digit pspId (stable for a given clientId)."""
+    return _digits("1022172", client_id)
 
 
-def new_acquirer_id() -> str:
-    """A fresh 16-digit acquirerId."""
-    return _digits("1022188")
+def new_acquirer_id(client_id: str | None = None) -> str:
+    """A 16-digit acquirerId (stable for a given clientId)."""
+    return _digits("1022188", client_id)
 
 
 def _write_once(path: Path, text: str, private: bool = False) -> str:
@@ -217,8 +223,8 @@ class KeyStore:
     def _defaults(self, client_id: str) -> dict[str, Any]:
         row: dict[str, Any] = {
             "client_id": client_id,
-            "psp_id": new_psp_id(),
-            "acquirer_id": new_acquirer_id(),
+            "psp_id": new_psp_id(client_id),
+            "acquirer_id": new_acquirer_id(client_id),
             "public_key": None,
             "wallet_currency": DEFAULT_WALLET_CURRENCY,
             "signature_mode": "strict",

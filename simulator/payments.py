@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import secrets
 import string
 from datetime import UTC, datetime, timedelta, timezone
@@ -142,24 +143,28 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def _random(alphabet: str, length: int) -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+def _random(alphabet: str, length: int, rng: random.Random | None = None) -> str:
+    pick = rng.choice if rng is not None else secrets.choice
+    return "".join(pick(alphabet) for _ in range(length))
 
 
-def new_payment_request_id(now: datetime) -> str:
-    """A paymentRequestId shaped like the sandbox's: 31 chars, date-prefixed, one letter."""
+def new_payment_request_id(now: datetime, rng: random.Random | None = None) -> str:
+    """A paymentRequestId shaped like the sandbox's: 31 chars, date-prefixed, one letter.
+
+    `rng` is the simulator's seeded generator (sim.ids, POST /_sim/seed); None: the OS's.
+    """
     local = now.astimezone(ALIPAY_TZ)
     return (
         local.strftime("%Y%m%d%H%M%S")
-        + _random(string.digits, 6)
-        + secrets.choice(string.ascii_uppercase)
-        + _random(string.digits, 10)
+        + _random(string.digits, 6, rng)
+        + _random(string.ascii_uppercase, 1, rng)
+        + _random(string.digits, 10, rng)
     )
 
 
-def new_code_value(style: str) -> str:
+def new_code_value(style: str, rng: random.Random | None = None) -> str:
     """An order code value that the served rules DECODE (prefix + 18 random characters)."""
-    return CODE_PREFIXES[style] + _random(string.ascii_letters + string.digits, 18)
+    return CODE_PREFIXES[style] + _random(string.ascii_letters + string.digits, 18, rng)
 
 
 def cashier_url(base: str, code_value: str) -> str:
@@ -307,8 +312,9 @@ class PaymentEngine:
 
         now = sim.clock.now()
         expiry = now.replace(microsecond=0) + timedelta(seconds=expiry_seconds)
-        payment_request_id = new_payment_request_id(now)
-        code_value = new_code_value(style)
+        rng = sim.ids.rng() if getattr(sim, "ids", None) is not None else None
+        payment_request_id = new_payment_request_id(now, rng)
+        code_value = new_code_value(style, rng)
         description = params.get("description") or f"Order at {merchant['merchantName']}"
         order = {
             "referenceOrderId": params.get("referenceOrderId") or f"ORD-{payment_request_id[-12:]}",
@@ -342,8 +348,8 @@ class PaymentEngine:
             with sim.engine.begin() as conn:
                 conn.execute(payments_table.insert().values(**row))
         except IntegrityError:  # a collision of random ids: astronomically rare, try once more
-            row["payment_request_id"] = payment_request_id = new_payment_request_id(now)
-            row["code_value"] = code_value = new_code_value(style)
+            row["payment_request_id"] = payment_request_id = new_payment_request_id(now, rng)
+            row["code_value"] = code_value = new_code_value(style, rng)
             with sim.engine.begin() as conn:
                 conn.execute(payments_table.insert().values(**row))
         _call_hook(sim, "on_order_created", payment_request_id)

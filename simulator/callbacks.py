@@ -132,15 +132,35 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def new_refund_request_id(now: datetime) -> str:
-    """A refundRequestId shaped like Alipay+'s payment ids: 31 chars, date-prefixed, one letter."""
+def new_refund_request_id(now: datetime, rng: Any = None, letter: str = "R") -> str:
+    """A refundRequestId shaped like Alipay+'s payment ids: 31 chars, date-prefixed, one letter.
+
+    `rng` is the simulator's seeded generator (sim.ids, POST /_sim/seed); None: the OS's.
+    """
     digits = string.digits
+    pick = rng.choice if rng is not None else secrets.choice
     return (
         now.astimezone(ALIPAYPLUS_TZ).strftime("%Y%m%d%H%M%S")
-        + "".join(secrets.choice(digits) for _ in range(6))
-        + "R"
-        + "".join(secrets.choice(digits) for _ in range(10))
+        + "".join(pick(digits) for _ in range(6))
+        + letter
+        + "".join(pick(digits) for _ in range(10))
     )
+
+
+def _rng(sim: Any) -> Any:
+    ids = getattr(sim, "ids", None)
+    return ids.rng() if ids is not None else None
+
+
+def _injected(sim: Any, api: str, payment_request_id: str, kind: str) -> Any:
+    """The fault rule of `kind` that fires for this payment's `api` call, if any (issue 6)."""
+    faults = getattr(sim, "faults", None)
+    if faults is None:
+        return None
+    record = sim.payments.get_record(payment_request_id)
+    if record is None:
+        return None
+    return faults.outbound(api, record["client_id"], payment_request_id, kinds=(kind,))
 
 
 def _base_request(record: dict[str, Any]) -> dict[str, str]:
@@ -168,7 +188,22 @@ def on_order_created(sim: Any, payment_request_id: str) -> None:
 
 
 def on_decoded(sim: Any, payment_request_id: str) -> None:
-    """Start polling inquiryPayment on the configured schedule."""
+    """Start polling inquiryPayment on the configured schedule (unless a fault rule says not)."""
+    from simulator import faults
+
+    early = _injected(sim, "cancelPayment", payment_request_id, "early_cancel")
+    if early is not None:
+        faults.note_for_exchange(early.note() + ": cancelPayment follows at once")
+        reason = f"{early.note()}: cancelled right after the decode"
+        if sim.payments.close(payment_request_id, reason):
+            start_cancellation(
+                sim, payment_request_id, f"rule {early.rule_id} early_cancel", reason
+            )
+        return
+    skip = _injected(sim, "inquiryPayment", payment_request_id, "skip_polling")
+    if skip is not None:
+        faults.note_for_exchange(skip.note() + ": no inquiryPayment will be sent")
+        return
     schedule = tuple(sim.config.inquiry_schedule)
     if not schedule:
         return
@@ -428,6 +463,16 @@ def _run_inquiry(sim: Any, job: Job) -> None:
             return f"{label}: not final ({why}); the next poll would come after expiry"
         return f"{label}: not final ({why}); no polls left, expiry will close the order"
 
+    unknown = _injected(sim, "inquiryPayment", payment_request_id, "unknown_inquiry")
+    if unknown is not None:
+        stranger = new_refund_request_id(sim.clock.now(), _rng(sim), letter="X")
+        WalletClient(sim).call(
+            "inquiryPayment",
+            record["client_id"],
+            dumps({**_base_request(record), "paymentRequestId": stranger}),
+            payment_request_id=stranger,
+            note=f"{unknown.note()}: a paymentRequestId the wallet never saw (before {label})",
+        )
     answer = WalletClient(sim).call(
         "inquiryPayment",
         record["client_id"],
@@ -476,6 +521,7 @@ def request_refund(sim: Any, payment_request_id: str, params: Any) -> dict[str, 
     if unknown:
         raise Refused("PARAM_ILLEGAL", f"unknown field(s) {unknown}; known: amount, reason", 400)
     now = sim.clock.now()
+    rng = _rng(sim)  # drawn before the write lock: the seeded generator writes its counter
     with sim.engine.begin() as conn:
         # Lock the payment row (SQLite: the write lock) so concurrent refunds add up correctly.
         locked = conn.execute(
@@ -503,7 +549,9 @@ def request_refund(sim: Any, payment_request_id: str, params: Any) -> dict[str, 
                 f"ended {_wire_time(paid_at + REFUND_WINDOW)}",
                 422,
             )
-        paid = record["payment_amount"]
+        # Refunds are asked in the order currency, up to the order amount: with a promotion,
+        # paymentAmount excludes the promotion and each refund reverses its share of it.
+        paid = record["order"]["orderAmount"]
         currency, paid_value = paid["currency"], int(paid["value"])
         earlier = conn.execute(
             select(refunds_table.c.refund_amount, refunds_table.c.status).where(
@@ -532,7 +580,7 @@ def request_refund(sim: Any, payment_request_id: str, params: Any) -> dict[str, 
                     422,
                 )
         message = _refund_message(record, refunded, value)
-        refund_request_id = new_refund_request_id(now)
+        refund_request_id = new_refund_request_id(now, rng)
         message = {**_base_request(record), "paymentId": record["payment_id"]} | {
             "refundRequestId": refund_request_id,
             **message,
@@ -598,13 +646,13 @@ def _refund_message(record: dict[str, Any], refunded: int, value: int) -> dict[s
     are reversed, whatever the rounding of each part:
 
     - gross(x) = x converted at the payment's quote (contracts.money.convert, half up);
-    - savings(x) = each promotion's savingsAmount × x / paymentAmount, half up;
+    - savings(x) = each promotion's savingsAmount × x / orderAmount, half up;
     - this refund's refundFromAmount = [gross(after) - savings(after)] - [gross(before) - ...].
 
     So refundFromAmount + the reversed savings is the refund at the payment's FX rate (within
     one minor unit), as Alipay+ requires ("same FX rate as the original payment", §4.7).
     """
-    paid = record["payment_amount"]
+    paid = record["order"]["orderAmount"]
     pay_to = record["pay_to_amount"]
     whole = int(paid["value"])
     after = refunded + value

@@ -4,15 +4,17 @@ The amounts follow Alipay+'s "Understand different amounts" page
 (docs.alipayplus.com/alipayplus/alipayplus/integration_auto_debit_mpp/understand_amounts):
 
 - `order.orderAmount`: the merchant's original amount (what `POST /_sim/orders` was given);
-- `paymentAmount`: what Alipay+ requests, in the order currency (= orderAmount here);
-- `paymentPromoInfo.paymentPromoDetails[].savingsAmount`: what the user saves, in the wallet's
-  currency;
+- `paymentAmount`: what Alipay+ requests, in the order currency; "if promotion exists, this is
+  the amount that excludes the promotion amount" (= orderAmount when there is no promotion);
 - `payToAmount`: in the wallet's currency, `paymentAmount x quotePrice` rounded half-up to the
-  wallet currency's minor unit (`contracts.money.convert`) **minus the savings** -- what the
-  wallet debits the user. This is the rule `contracts.validate` enforces (payToAmount + savings
-  = paymentAmount converted, within one minor unit). The official page words it the other way
-  round (paymentAmount "excludes the promotion amount", payToAmount = paymentAmount x
-  quotePrice); the amount the user pays is the same either way.
+  wallet currency's minor unit (`contracts.money.convert`) -- what the wallet debits the user;
+- `paymentPromoInfo.paymentPromoDetails[].savingsAmount`: what the user saves, in the
+  payToAmount currency: the order amount converted at the same quote minus payToAmount, so
+  `orderAmount x quotePrice = payToAmount + savings` exactly.
+
+A promotion's own rule (fixtures/demo/promotions.json) says how much it saves in the wallet
+currency; that saving is converted back into the order currency at the payment's quote (half
+up) and taken off the order amount to give paymentAmount.
 
 Data: fixtures/demo/merchants.json, fx_rates.json, promotions.json (read once, cached).
 """
@@ -255,6 +257,7 @@ def price(
             f"{wallet_currency} after conversion"
         )
     promo_info = None
+    payment_minor, pay_to = order_minor, gross
     savings = (
         _savings(promo, order_minor, order_ccy, wallet_currency, quote, now) if promo else None
     )
@@ -264,16 +267,25 @@ def price(
                 f"promotion {promo['promoId']} would save {savings} of {gross} {wallet_currency} "
                 "minor units; it must save something and leave something to pay"
             )
+        # paymentAmount excludes the promotion: its part of the order, in the order currency.
+        promo_part = convert(savings, wallet_currency, order_ccy, quote)
+        payment_minor = order_minor - promo_part
+        pay_to = convert(payment_minor, order_ccy, wallet_currency, quote)
+        if promo_part <= 0 or payment_minor <= 0 or not 0 < pay_to < gross:
+            raise PricingError(
+                f"promotion {promo['promoId']} saves {savings} {wallet_currency} minor units, "
+                f"which is not a usable part of {order_minor} {order_ccy} minor units"
+            )
         detail = {
             "promoId": str(promo["promoId"]),
             "promoName": str(promo.get("promoName") or promo["promoId"]),
             "promoType": str(promo.get("promoType") or "CASHLESS_FIXED_VOUCHER"),
-            "savingsAmount": {"currency": wallet_currency, "value": str(savings)},
+            "savingsAmount": {"currency": wallet_currency, "value": str(gross - pay_to)},
         }
         promo_info = {"paymentPromoDetails": [detail]}
     return Priced(
-        payment_amount=dict(order_amount),
-        pay_to_amount={"currency": wallet_currency, "value": str(gross - (savings or 0))},
+        payment_amount={"currency": order_ccy, "value": str(payment_minor)},
+        pay_to_amount={"currency": wallet_currency, "value": str(pay_to)},
         quote=quote,
         promo_info=promo_info,
     )

@@ -98,6 +98,12 @@ def test_cashier_flow_with_fx_and_promotion(served):
     assert savings > 0
     gross = money.convert(20000, "JPY", "KRW", Decimal(quote["quotePrice"]), "JPY/KRW")
     assert int(decoded["payToAmount"]["value"]) == gross - savings
+    # paymentAmount excludes the promotion; payToAmount = paymentAmount x quotePrice.
+    paid = int(decoded["paymentAmount"]["value"])
+    assert paid < 20000
+    assert int(decoded["payToAmount"]["value"]) == money.convert(
+        paid, "JPY", "KRW", Decimal(quote["quotePrice"]), "JPY/KRW"
+    )
     ack = wallet.call("notifyPayment", notify_body(decoded, customerId="u1"))
     assert ack["result"]["resultCode"] == "SUCCESS"
     view = requests.get(f"{base_url}/_sim/payments/{order['paymentRequestId']}", timeout=30)

@@ -89,12 +89,15 @@ def test_promotion_savings_are_in_the_wallet_currency(make_order, wallet):
         amount={"currency": "JPY", "value": "1100"},
         promotion={"promoId": "TEN_PERCENT", "promoName": "10% off", "percent": "10"},
     )
+    # Alipay+'s "Understand different amounts": paymentAmount excludes the promotion,
+    # payToAmount = paymentAmount x quotePrice, savings in the payToAmount currency.
     gross, _ = expected_pay_to(1100, "JPY", "KRW")
-    savings, _ = expected_pay_to(110, "JPY", "KRW")
+    pay_to, _ = expected_pay_to(990, "JPY", "KRW")
     detail = order["paymentPromoInfo"]["paymentPromoDetails"][0]
-    assert detail["savingsAmount"] == {"currency": "KRW", "value": str(savings)}
-    assert order["payToAmount"]["value"] == str(gross - savings)
-    assert order["paymentAmount"] == {"currency": "JPY", "value": "1100"}
+    assert order["order"]["orderAmount"] == {"currency": "JPY", "value": "1100"}
+    assert order["paymentAmount"] == {"currency": "JPY", "value": "990"}
+    assert order["payToAmount"] == {"currency": "KRW", "value": str(pay_to)}
+    assert detail["savingsAmount"] == {"currency": "KRW", "value": str(gross - pay_to)}
     decoded = wallet.decode(order["codeValue"]).body
     assert decoded["paymentPromoInfo"] == order["paymentPromoInfo"]
     assert validate("userInitiatedPay", "response", decoded) == []

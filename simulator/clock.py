@@ -24,6 +24,9 @@ clock_table = Table(
     Column("now", String(40), nullable=False),  # ISO 8601, UTC
 )
 
+# Built once: now() runs on every request with a virtual clock.
+_SELECT_NOW = select(clock_table.c.now).where(clock_table.c.id == 1)
+
 
 def parse_time(value: str) -> datetime:
     """An ISO 8601 time with an offset (or `Z`) as an aware UTC datetime; ValueError otherwise."""
@@ -69,7 +72,7 @@ class Clock:
         if self.mode == "real":
             return datetime.now(UTC)
         with read(self.engine) as conn:
-            value = conn.execute(select(clock_table.c.now).where(clock_table.c.id == 1)).scalar()
+            value = conn.execute(_SELECT_NOW).scalar()
         return parse_time(value)
 
     def set(self, when: datetime) -> datetime:

@@ -34,8 +34,17 @@ class SimConfig:
     inquiry_timeout: float = 5.0
     cancel_timeout: float = 8.0
     refund_timeout: float = 8.0
-    # Run due jobs in a background thread (real clock). Tests with a virtual clock turn it off.
+    # Back-off between attempts of a cancelPayment or refund series (seconds; the last repeats).
+    retry_backoff: tuple[int, ...] = (10, 30, 60, 120, 300, 600)
+    # A refund with no final answer after this long is marked UNKNOWN (it still counts).
+    give_up_seconds: float = 24 * 3600
+    # Run due jobs in background threads (real clock). Tests with a virtual clock turn it off.
     run_scheduler: bool = True
+    scheduler_threads: int = 4
+    # Journal bodies longer than this many characters are cut with a marker.
+    journal_body_limit: int = 65_536
+    # How long a `drop` fault holds a connection before giving up on the client (seconds).
+    drop_seconds: float = 30.0
     testing: bool = False
 
     @classmethod
@@ -59,8 +68,15 @@ class SimConfig:
         cfg.inquiry_timeout = float(cfg.inquiry_timeout)
         cfg.cancel_timeout = float(cfg.cancel_timeout)
         cfg.refund_timeout = float(cfg.refund_timeout)
-        if isinstance(cfg.inquiry_schedule, str):
-            cfg.inquiry_schedule = tuple(int(x) for x in cfg.inquiry_schedule.split(",") if x)
+        cfg.give_up_seconds = float(cfg.give_up_seconds)
+        cfg.scheduler_threads = int(cfg.scheduler_threads)
+        cfg.journal_body_limit = int(cfg.journal_body_limit)
+        cfg.drop_seconds = float(cfg.drop_seconds)
+        for name in ("inquiry_schedule", "retry_backoff"):
+            value = getattr(cfg, name)
+            if isinstance(value, str):
+                value = value.split(",")
+            setattr(cfg, name, tuple(int(x) for x in value if str(x).strip()))
         for flag in ("run_scheduler", "testing"):
             if isinstance(getattr(cfg, flag), str):
                 setattr(cfg, flag, getattr(cfg, flag).lower() in ("1", "true", "yes", "on"))

@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "simulator.cli.server_cmds",  # serve, keys, order, call
     "simulator.cli.identify_cmd",  # identify
     "simulator.cli.demo_cmd",  # demo
+    "simulator.cli.clock_cmd",  # clock, clock advance
     "simulator.cli.fault_cmds",  # fault add|list|get|delete|clear
 )
 

@@ -47,6 +47,15 @@ MATCH_FIELDS = (
     "paymentRequestId",
     "refundRequestId",
 )
+# Outbound effects applied by the HTTP client (simulator.outbound); the others by the callbacks.
+OUTBOUND_TRANSPORT = (
+    "delay",
+    "malformed",
+    "bad_signature",
+    "no_signature",
+    "stale_time",
+    "duplicate",
+)
 RULE_FIELDS = (
     "api",
     "direction",
@@ -507,9 +516,17 @@ class FaultStore:
             return conn.execute(stmt).rowcount
 
     def match(
-        self, api: str, direction: str, client_id: str, fields: Mapping[str, Any]
+        self,
+        api: str,
+        direction: str,
+        client_id: str,
+        fields: Mapping[str, Any],
+        kinds: tuple[str, ...] | None = None,
     ) -> Injection | None:
-        """The first live rule matching this call that fires (counts updated atomically)."""
+        """The first live rule matching this call that fires (counts updated atomically).
+
+        `kinds`: only rules with one of these effect kinds (each hook asks for its own).
+        """
         candidates = select(rules_table.c.id).where(
             rules_table.c.api == api, rules_table.c.direction == direction
         )
@@ -532,6 +549,8 @@ class FaultStore:
                 if row.expires_at and signing.parse_time(row.expires_at) <= now:
                     continue
                 if not _matches(json.loads(row.match_json), fields):
+                    continue
+                if kinds is not None and json.loads(row.effect_json)["kind"] not in kinds:
                     continue
                 index = row.matched
                 fires = True
@@ -568,6 +587,26 @@ class FaultStore:
             if found is not None:
                 return found
         return self.match(api, direction, client_id, fields)
+
+    def outbound(
+        self,
+        api: str,
+        client_id: str,
+        payment_request_id: str | None,
+        refund_request_id: str | None = None,
+        kinds: tuple[str, ...] = OUTBOUND_TRANSPORT,
+    ) -> Injection | None:
+        """The injection for a call of the simulator to a wallet (or a hook's own kinds)."""
+        with read(self.sim.engine) as conn:  # the usual case, no outbound rules: one read
+            exists = conn.execute(
+                select(rules_table.c.id)
+                .where(rules_table.c.direction == "outbound", rules_table.c.api == api)
+                .limit(1)
+            ).first()
+        if exists is None:
+            return None
+        fields = outbound_fields(self.sim, payment_request_id, refund_request_id)
+        return self.match(api, "outbound", client_id, fields, kinds)
 
 
 def from_headers(api: str, headers: Mapping[str, str]) -> Injection | None:
@@ -642,7 +681,10 @@ class Ids:
         }
 
     def rng(self) -> random.Random:
-        """A generator for one draw (seeded: the next in the sequence; else from the OS)."""
+        """A generator for one draw (seeded: the next in the sequence; else from the OS).
+
+        Seeded, it writes the counter: call it before opening a write transaction, not in one.
+        """
         with read(self.sim.engine) as conn:
             row = conn.execute(select(seed_table).where(seed_table.c.id == 1)).first()
         if row is None or row.seed is None:
@@ -919,6 +961,74 @@ def _transform(
         amend["note"] = injection.note()
         sim.journal.amend(entry_id, **amend)
     return out
+
+
+# -- applying an injection to a call of the simulator to a wallet --------------------------------
+
+
+def outbound_fields(
+    sim: Any, payment_request_id: str | None, refund_request_id: str | None
+) -> dict[str, Any]:
+    """The fields a rule can match in a call to a wallet (from the payment it is about)."""
+    fields: dict[str, Any] = {
+        "paymentRequestId": payment_request_id,
+        "refundRequestId": refund_request_id,
+    }
+    record = sim.payments.get_record(payment_request_id) if payment_request_id else None
+    if record is not None:
+        amount = record["order"].get("orderAmount") or {}
+        fields.update(
+            codeValue=record["code_value"],
+            customerId=record["customer_id"],
+            amount=amount.get("value"),
+            currency=amount.get("currency"),
+        )
+    return fields
+
+
+def spoil_outbound(
+    sim: Any,
+    injection: Injection,
+    client_id: str,
+    path: str,
+    payload: bytes,
+    headers: dict[str, str],
+    when: Any,
+) -> tuple[bytes, dict[str, str], int]:
+    """Apply a transport effect to a call to a wallet: (payload, headers, how many sends)."""
+    params = injection.effect
+    kind = params["kind"]
+    sends = 1
+    if kind == "delay":
+        seconds = params["seconds"]
+        if isinstance(seconds, list):
+            seconds = sim.ids.rng().uniform(seconds[0], seconds[1])
+        sim.faults.shutdown.wait(seconds)
+    elif kind == "duplicate":
+        sends = 2
+    elif kind == "no_signature":
+        headers = {k: v for k, v in headers.items() if k.lower() != "signature"}
+    else:
+        signed_payload = payload
+        if kind == "malformed":
+            payload = payload[: len(payload) // 2] if params["style"] == "truncated" else _NOT_JSON
+            signed_payload = payload
+        elif kind == "bad_signature":
+            signed_payload = payload + b" "
+        elif kind == "stale_time":
+            when = when - timedelta(seconds=params["seconds"])
+        headers = signing.signed_request_headers(
+            sim.keys.private_key, client_id, path, signed_payload, when
+        )
+    return payload, headers, sends
+
+
+def note_for_exchange(text: str) -> None:
+    """Add `text` to the journal note of the inbound exchange being answered (if any)."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.setdefault("aplus_sim_notes", []).append(text)
 
 
 # -- isolation: one wallet's state ----------------------------------------------------------------

@@ -53,6 +53,7 @@ class WalletAnswer:
     error: str | None = None
     latency_ms: float = 0.0
     journal_id: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def trusted(self) -> bool:
@@ -123,14 +124,57 @@ class WalletClient:
         if parts.query:
             path += "?" + parts.query
         payload = body.encode("utf-8")
+        when = sim.clock.now().astimezone(ALIPAYPLUS_TZ)
         headers = signing.signed_request_headers(
-            sim.keys.private_key,
-            client_id,
-            path,
-            payload,
-            sim.clock.now().astimezone(ALIPAYPLUS_TZ),
+            sim.keys.private_key, client_id, path, payload, when
         )
-        response_headers: dict[str, str] = {}
+        sends = 1
+        faults = getattr(sim, "faults", None)
+        injection = (
+            faults.outbound(api, client_id, payment_request_id, refund_request_id)
+            if faults is not None
+            else None
+        )
+        if injection is not None:
+            from simulator.faults import spoil_outbound
+
+            payload, headers, sends = spoil_outbound(
+                sim, injection, client_id, path, payload, headers, when
+            )
+            answer.request_body = payload.decode("utf-8", errors="replace")
+        for number in range(1, sends + 1):
+            if number > 1:  # a duplicate: the same bytes again, the last answer counts
+                answer = WalletAnswer(api=api, url=url, request_body=answer.request_body)
+            self._send(answer, participant, client_id, path, payload, headers, timeout)
+            text = note(answer) if callable(note) else note
+            if injection is not None:
+                marker = injection.note() + (f" (call {number} of {sends})" if sends > 1 else "")
+                text = f"{marker}; {text}" if text else marker
+            answer.journal_id = self._journal(
+                answer,
+                client_id=client_id,
+                path=path,
+                request_headers=headers,
+                response_headers=answer.response_headers,
+                payment_request_id=payment_request_id,
+                refund_request_id=refund_request_id,
+                note=text,
+            )
+        return answer
+
+    def _send(
+        self,
+        answer: WalletAnswer,
+        participant: dict[str, Any],
+        client_id: str,
+        path: str,
+        payload: bytes,
+        headers: dict[str, str],
+        timeout: float,
+    ) -> None:
+        """POST once and fill in `answer` (HTTP status, body, verdicts or the error)."""
+        url, api = answer.url, answer.api
+        parts = urlsplit(url)
         started = time.perf_counter()
         try:
             if not participant:
@@ -142,7 +186,7 @@ class WalletClient:
             )
             answer.http_status = response.status_code
             answer.raw_body = response.content.decode("utf-8", errors="replace")
-            response_headers = dict(response.headers)
+            answer.response_headers = dict(response.headers)
             self._judge(answer, participant, client_id, path, response)
         except requests.exceptions.Timeout:
             answer.error = f"timeout (no answer within {timeout:g} s)"
@@ -151,19 +195,6 @@ class WalletClient:
         except requests.exceptions.RequestException as exc:
             answer.error = f"request failed: {exc}"
         answer.latency_ms = (time.perf_counter() - started) * 1000
-        if callable(note):
-            note = note(answer)
-        answer.journal_id = self._journal(
-            answer,
-            client_id=client_id,
-            path=path,
-            request_headers=headers,
-            response_headers=response_headers,
-            payment_request_id=payment_request_id,
-            refund_request_id=refund_request_id,
-            note=note,
-        )
-        return answer
 
     def _judge(
         self,

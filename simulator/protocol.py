@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from flask import Response, request
+from flask import Response, g, request
 
 from contracts import catalogue, signing
 from simulator.state import Sim, current
@@ -324,6 +324,9 @@ def serve(api: str, handler: Handler | None) -> Response:
         answer = handler(inbound)
         ex.payment_request_id = inbound.payment_request_id or ex.payment_request_id
         ex.note = inbound.note
+        extra = g.pop("aplus_sim_notes", None)  # e.g. a fault injected by a hook (faults.py)
+        if extra:
+            ex.note = "; ".join([*([ex.note] if ex.note else []), *extra])
     except ProtocolError as exc:
         answer = {"result": result(api, exc.code, exc.message, exc.status)}
     except Exception:

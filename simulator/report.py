@@ -1,4 +1,6 @@
-"""What the wallet did about the results and faults it was shown: GET /_sim/report (+ its page).
+"""What the wallet did about the results and faults it was shown: GET /_sim/report.
+
+The dashboard shows the same report at /_sim/ui/report (simulator/ui.py).
 
 Derived from the journal only. For the calls a wallet makes, exchanges are grouped by the
 call's idempotency key (codeValue for userInitiatedPay, paymentRequestId for notifyPayment, the
@@ -22,7 +24,7 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, jsonify, request
 
 from simulator.state import current
 
@@ -223,21 +225,6 @@ def report_json():
     return jsonify(build(current(), request.args.get("clientId") or None))
 
 
-@bp.get("/_sim/ui/report")
-def report_page():
-    """The report as a dashboard page."""
-    from simulator import ui
-
-    client_id = request.args.get("clientId") or None
-    return render_template(
-        "qa/report.html",
-        report=build(current(), client_id),
-        client_id=client_id or "",
-        participants=current().keys.participants(),
-        **ui._sim_context(),
-    )
-
-
 def init_app(app):
-    """Register the report (JSON and page)."""
+    """Register GET /_sim/report."""
     app.register_blueprint(bp)

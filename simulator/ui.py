@@ -559,6 +559,22 @@ def faults_page():
     return page, status
 
 
+@bp.get("/report")
+def report_page():
+    """What the wallet did about the results and faults it was shown (simulator.report)."""
+    from simulator import report
+
+    sim = current()
+    client_id = request.args.get("clientId") or None
+    return render_template(
+        "qa/report.html",
+        report=report.build(sim, client_id),
+        client_id=client_id or "",
+        participants=sim.keys.participants() if sim.keys is not None else [],
+        **_sim_context(),
+    )
+
+
 def _known_apis() -> list[str]:
     return [api for api in catalogue.apis() if api != "paymentResult"]
 

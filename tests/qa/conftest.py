@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.pair import pair  # noqa: F401 - the simulator + reference wallet fixture
 from tests.simulator.conftest import (  # noqa: F401 - fixtures re-exported for tests/qa
     Wallet,
     app,

@@ -7,6 +7,7 @@ docs/contracts.md.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -86,164 +87,40 @@ def _validator(api: str, kind: str) -> Any:
     return Draft202012Validator(schema(api, kind), registry=registry())
 
 
-# A compiled yes/no check for the keyword subset the schemas use (listed in docs/contracts.md).
-# jsonschema takes ~3 ms on a decoded order because it resolves and re-wraps every subschema.
-# Like fastjsonschema (not a dependency here), the schemas are turned into Python source once;
-# the check then takes tens of microseconds. Valid messages (the common case) stop there; a
-# failing message is re-run through jsonschema, which stays the authority for reported errors.
-# tests/contracts/test_validation.py checks that both always agree.
-_ANNOTATIONS = frozenset({"description", "title", "$id", "$schema", "$defs", "examples"})
-_KEYWORDS = frozenset(
-    {
-        *("$ref", "type", "enum", "const", "pattern", "maxLength", "minLength", "minItems"),
-        *("maxItems", "required", "properties", "additionalProperties", "items", "allOf"),
-        *("not", "if", "then", "else"),
-    }
-)
-_TYPE_TESTS = {
-    "object": "isinstance({v}, dict)",
-    "array": "isinstance({v}, list)",
-    "string": "isinstance({v}, str)",
-    "boolean": "isinstance({v}, bool)",
-    "null": "{v} is None",
-    "integer": "(isinstance({v}, int) and not isinstance({v}, bool)"
-    " or isinstance({v}, float) and {v}.is_integer())",
-    "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))",
-}
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    return a == b
-
-
-class _Codegen:
-    """Turns schema nodes into Python functions that return False at the first failure."""
-
-    def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {"_same": _same}
-        self.sources: list[str] = []
-        self.counter = 0
-
-    def name(self, prefix: str) -> str:
-        self.counter += 1
-        return f"{prefix}{self.counter}"
-
-    def constant(self, value: Any) -> str:
-        key = self.name("c")
-        self.namespace[key] = value
-        return key
-
-    def function(self, node: Any, fname: str | None = None) -> str:
-        """Emit a function for `node`; return its name."""
-        fname = fname or self.name("f")
-        lines = [f"def {fname}(x0):"]
-        self.emit(node, "x0", lines, 1)
-        lines.append("    return True")
-        self.sources.append("\n".join(lines))
-        return fname
-
-    def emit(self, node: Any, v: str, out: list[str], depth: int) -> None:
-        pad = "    " * depth
-        if node is True:
-            return
-        if node is False:
-            out.append(f"{pad}return False")
-            return
-        unknown = set(node) - _ANNOTATIONS - _KEYWORDS
-        if unknown:
-            raise ValueError(f"schema keyword(s) {sorted(unknown)} are outside the subset")
-        if "$ref" in node:
-            out.append(f"{pad}if not {_ref_name(node['$ref'])}({v}): return False")
-        if "type" in node:
-            kinds = node["type"] if isinstance(node["type"], list) else [node["type"]]
-            test = " or ".join(_TYPE_TESTS[k].format(v=v) for k in kinds)
-            out.append(f"{pad}if not ({test}): return False")
-        for keyword in ("enum", "const"):
-            if keyword in node:
-                options = node["enum"] if keyword == "enum" else [node["const"]]
-                if all(isinstance(o, str) for o in options):
-                    c = self.constant(frozenset(options))
-                    out.append(f"{pad}if not (isinstance({v}, str) and {v} in {c}): return False")
-                else:
-                    c = self.constant(list(options))
-                    out.append(f"{pad}if not any(_same({v}, o) for o in {c}): return False")
-        string_checks = []
-        if "pattern" in node:
-            c = self.constant(re.compile(node["pattern"]).search)
-            string_checks.append(f"{c}({v}) is None")
-        if "maxLength" in node:
-            string_checks.append(f"len({v}) > {int(node['maxLength'])}")
-        if "minLength" in node:
-            string_checks.append(f"len({v}) < {int(node['minLength'])}")
-        if string_checks:
-            out.append(f"{pad}if isinstance({v}, str) and ({' or '.join(string_checks)}):")
-            out.append(f"{pad}    return False")
-        if "minItems" in node or "maxItems" in node or "items" in node:
-            out.append(f"{pad}if isinstance({v}, list):")
-            if "minItems" in node:
-                out.append(f"{pad}    if len({v}) < {int(node['minItems'])}: return False")
-            if "maxItems" in node:
-                out.append(f"{pad}    if len({v}) > {int(node['maxItems'])}: return False")
-            if "items" in node:
-                item = self.name("x")
-                out.append(f"{pad}    for {item} in {v}:")
-                out.append(f"{pad}        pass")
-                self.emit(node["items"], item, out, depth + 2)
-        if "required" in node or "properties" in node or "additionalProperties" in node:
-            out.append(f"{pad}if isinstance({v}, dict):")
-            out.append(f"{pad}    pass")
-            for key in node.get("required", ()):
-                out.append(f"{pad}    if {key!r} not in {v}: return False")
-            for key, sub in node.get("properties", {}).items():
-                item = self.name("x")
-                out.append(f"{pad}    {item} = {v}.get({key!r}, _MISSING)")
-                out.append(f"{pad}    if {item} is not _MISSING:")
-                out.append(f"{pad}        pass")
-                self.emit(sub, item, out, depth + 2)
-            if "additionalProperties" in node:
-                known = self.constant(frozenset(node.get("properties", {})))
-                key_var, item = self.name("k"), self.name("x")
-                out.append(f"{pad}    for {key_var}, {item} in {v}.items():")
-                out.append(f"{pad}        if {key_var} in {known}: continue")
-                self.emit(node["additionalProperties"], item, out, depth + 2)
-        for sub in node.get("allOf", ()):
-            self.emit(sub, v, out, depth)
-        if "not" in node:
-            out.append(f"{pad}if {self.function(node['not'])}({v}): return False")
-        if "if" in node:
-            out.append(f"{pad}if {self.function(node['if'])}({v}):")
-            out.append(f"{pad}    pass")
-            self.emit(node.get("then", True), v, out, depth + 1)
-            out.append(f"{pad}else:")
-            out.append(f"{pad}    pass")
-            self.emit(node.get("else", True), v, out, depth + 1)
-
-
-def _ref_name(ref: str) -> str:
-    """The generated function name of a "defs.json#/$defs/Amount"-style reference."""
-    document, _, fragment = ref.partition("#/$defs/")
-    if not fragment:
-        raise ValueError(f"unsupported $ref {ref!r}: use '<file>#/$defs/<Name>'")
-    return "d_" + re.sub(r"\W", "_", document) + "__" + fragment
-
-
+# A compiled yes/no check: jsonschema takes milliseconds on a decoded order because it resolves
+# and re-wraps every subschema; fastjsonschema turns each schema into Python source once, and the
+# check then takes tens of microseconds. Valid messages (the common case) stop there; a failing
+# message is re-run through jsonschema, which stays the authority for reported errors.
+# fastjsonschema implements draft-07: the schemas use only keywords that mean the same there (no
+# `$ref` beside other assertions; tests/contracts/test_schemas.py keeps it so), and
+# tests/contracts/test_validation.py checks that both validators always agree.
 @cache
 def _fast_checks() -> dict[str, Callable[[Any], bool]]:
-    """A generated predicate per schema file name."""
-    gen = _Codegen()
-    gen.namespace["_MISSING"] = object()
-    entry: dict[str, str] = {}
-    for name, document in _load_all().items():
-        for def_name, sub in document.get("$defs", {}).items():
-            gen.function(sub, _ref_name(f"{name}#/$defs/{def_name}"))
-        entry[name] = gen.function(document)
-    exec(compile("\n\n".join(gen.sources), "<contracts schemas>", "exec"), gen.namespace)
-    missing = {_ref_name(r) for r in _refs_in(_load_all())} - set(gen.namespace)
+    """A compiled predicate per schema file name."""
+    import fastjsonschema
+
+    # fastjsonschema rewrites the $refs of what it compiles: give it copies, never the cache.
+    documents = copy.deepcopy(_load_all())
+    by_id = {document["$id"]: document for document in documents.values()}
+    missing = {ref.partition("#")[0] for ref in _refs_in(documents)} - {name for name in documents}
     if missing:
-        raise ValueError(f"unresolvable $ref(s): {sorted(missing)}")
-    return {name: gen.namespace[fname] for name, fname in entry.items()}
+        raise ValueError(f"unresolvable $ref(s) to {sorted(missing)}")
+
+    def predicate(document: dict[str, Any]) -> Callable[[Any], bool]:
+        check = fastjsonschema.compile(
+            document, handlers={"https": by_id.__getitem__}, use_default=False
+        )
+
+        def run(message: Any) -> bool:
+            try:
+                check(message)
+            except fastjsonschema.JsonSchemaValueException:
+                return False
+            return True
+
+        return run
+
+    return {name: predicate(document) for name, document in documents.items()}
 
 
 def _refs_in(node: Any) -> Iterator[str]:

@@ -882,12 +882,11 @@ def _close(environ: Mapping[str, Any]) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def _hold(seconds: float, stop: threading.Event, environ: Mapping[str, Any]) -> Any:
-    """A WSGI body that sends nothing for `seconds`, then drops the connection."""
-    stop.wait(seconds)
+def _hold(environ: Mapping[str, Any]) -> Any:
+    """A WSGI body that drops the connection without sending anything more."""
     _close(environ)
     # A ConnectionError from the body is a dropped connection to the server: nothing more is
-    # sent (werkzeug logs it as such).
+    # sent (werkzeug logs it as such; granian logs the error and closes the connection).
     raise ConnectionAbortedError("dropped by aplus-sim")
     yield b""  # pragma: no cover - makes this a generator
 
@@ -912,10 +911,20 @@ def _transform(
         seconds = float(
             params.get("seconds", getattr(sim.config, "drop_seconds", DEFAULT_DROP_SECONDS))
         )
-        held = Response(_hold(seconds, sim.faults.shutdown, request.environ), status=200)
         injection.details.append(f"no answer sent; the connection is held up to {seconds:g} s")
-        amend = {"response_status": None, "response_headers": {}, "response_body": None}
-        out = held
+        if entry_id is not None and sim.journal is not None:  # journaled before the wait
+            sim.journal.amend(
+                entry_id,
+                response_status=None,
+                response_headers={},
+                response_body=None,
+                note=injection.note(),
+            )
+            entry_id = None
+        # Wait here, before any byte (even the status line) goes out: the client sees silence
+        # until its own timeout; the wait ends early when the server shuts down.
+        sim.faults.shutdown.wait(seconds)
+        out = Response(_hold(request.environ), status=200)
     elif kind == "reset":
         part = payload[: len(payload) // 2]
         out = Response(_cut(part, request.environ), status=200)

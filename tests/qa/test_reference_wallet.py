@@ -7,6 +7,8 @@ import json
 
 import requests
 
+from contracts import magic
+
 RICH = "u_10001"
 
 
@@ -94,3 +96,35 @@ def test_notify_committed_then_dropped(pair):
     shown = report["apis"]["notifyPayment"]["exposures"]["fault commit_then_drop"]
     assert shown == [{"then": "retried identically", "verdict": "good", "count": 2}]
     assert report["summary"]["bad"] == 0
+
+
+def test_magic_amounts_lose_only_the_committing_answer(pair):
+    """Orders of the reserved amounts 4040901 / 4040911: no rule needed. (Far beyond the demo
+    users' balances, so the payment fails: consistently on both sides, nothing debited.)"""
+    before = pair.balance(RICH)
+    decode_order = pair.order(
+        amount={"currency": "JPY", "value": magic.amount("userInitiatedPay", "commit_then_result")}
+    )
+    state = pair.drive(decode_order["codeValue"], RICH)
+    prid = decode_order["paymentRequestId"]
+    decodes = _journal(pair, "userInitiatedPay", prid)
+    assert [e["result_code"] for e in decodes] == ["UNKNOWN_EXCEPTION", "SUCCESS"]
+    assert "injected: magic amount 4040901 commit_then_result" in decodes[0]["note"]
+    assert state["status"] == "FAILED"
+
+    notify_order = pair.order(
+        amount={"currency": "JPY", "value": magic.amount("notifyPayment", "commit_then_result")}
+    )
+    nprid = notify_order["paymentRequestId"]
+    state = pair.drive(notify_order["codeValue"], RICH)
+    assert state["notification"]["status"] == "PENDING"
+    pair.advance(5)
+    pair.wallet.outbox.run_due()
+    assert pair.wallet.outbox.get(nprid)["status"] == "DONE"
+    notes = _journal(pair, "notifyPayment", nprid)
+    assert [e["result_code"] for e in notes] == ["UNKNOWN_EXCEPTION", "SUCCESS"]
+    for payment_request_id in (prid, nprid):
+        sim, wallet = pair.sim_payment(payment_request_id), pair.wallet_payment(payment_request_id)
+        assert sim["status"] == wallet["status"] == "FAILED"
+        assert wallet["ledger"] == []
+    assert pair.balance(RICH) == before

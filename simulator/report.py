@@ -184,14 +184,66 @@ def build(sim: Any, client_id: str | None = None, limit: int = 10_000) -> dict[s
             "walletAnswers": dict(sorted(answers.items())),
             "injected": dict(sorted(outbound_injected[api].items())),
         }
+    payments = _payments(sim, client_id)
+    for item in payments["neverReported"]:
+        findings.append(
+            {
+                "api": "notifyPayment",
+                "key": item,
+                "shown": "a decoded payment",
+                "injected": None,
+                "then": "never reported a final result",
+                "verdict": "bad",
+                "journalIds": [],
+            }
+        )
     summary = Counter(f["verdict"] for f in findings)
     return {
         "clientId": client_id,
         "entries": len(entries),
         "summary": {name: summary.get(name, 0) for name in ("good", "bad", "warning")},
         "apis": dict(sorted(apis.items())),
+        "payments": payments["counts"],
         "findings": findings,
     }
+
+
+def _payments(sim: Any, client_id: str | None) -> dict[str, Any]:
+    """How each decoded payment's final result reached Alipay+ (or did not).
+
+    A payment the wallet decoded but that closed at its expiry without a notifyPayment or a
+    final inquiryPayment answer: the wallet never reported its result (bad).
+    """
+    from sqlalchemy import select
+
+    from simulator.db import read
+    from simulator.payments import payments_table
+
+    table = payments_table
+    stmt = select(
+        table.c.payment_request_id,
+        table.c.status,
+        table.c.final_source,
+        table.c.notify_json,
+        table.c.decoded_at,
+    ).where(table.c.decoded_at.is_not(None))
+    if client_id:
+        stmt = stmt.where(table.c.client_id == client_id)
+    with read(sim.engine) as conn:
+        rows = conn.execute(stmt).all()
+    counts: Counter[str] = Counter()
+    never: list[str] = []
+    for row in rows:
+        if row.notify_json is not None:
+            counts["reported by notifyPayment"] += 1
+        elif row.final_source == "inquiryPayment":
+            counts["learned by inquiryPayment"] += 1
+        elif row.status in ("CREATED", "DECODED"):
+            counts["still open"] += 1
+        else:
+            counts["never reported (closed without a result)"] += 1
+            never.append(row.payment_request_id)
+    return {"counts": dict(sorted(counts.items())), "neverReported": never}
 
 
 def render_text(report: dict[str, Any]) -> str:
@@ -201,6 +253,11 @@ def render_text(report: dict[str, Any]) -> str:
         f"({report['entries']} exchanges): "
         + ", ".join(f"{count} {name}" for name, count in report["summary"].items())
     ]
+    if report.get("payments"):
+        lines.append(
+            "decoded payments: "
+            + ", ".join(f"{count} {name}" for name, count in report["payments"].items())
+        )
     for api, view in report["apis"].items():
         lines.append(f"\n{api} ({view['calls']} calls)")
         for shown, outcomes in view.get("exposures", {}).items():

@@ -81,3 +81,18 @@ def test_report_is_scoped_to_one_client(client, wallet, make_order, add_rule):
     wallet.decode(make_order()["codeValue"])
     assert _report(client, "SOMEBODY_ELSE")["apis"] == {}
     assert _report(client, wallet.client_id)["entries"] == 1
+
+
+def test_a_payment_closed_without_a_result_was_never_reported(client, wallet, make_order):
+    silent, told = make_order(), make_order()
+    wallet.decode(silent["codeValue"])
+    wallet.notify(wallet.decode(told["codeValue"]).body)
+    assert _report(client)["payments"] == {"reported by notifyPayment": 1, "still open": 1}
+    client.post("/_sim/clock/advance", json={"seconds": 3600})  # expiry closes the silent one
+    report = _report(client)
+    assert report["payments"] == {
+        "never reported (closed without a result)": 1,
+        "reported by notifyPayment": 1,
+    }
+    (finding,) = [f for f in report["findings"] if f["verdict"] == "bad"]
+    assert finding["key"] == silent["paymentRequestId"]

@@ -184,7 +184,15 @@ def build(sim: Any, client_id: str | None = None, limit: int = 10_000) -> dict[s
             "walletAnswers": dict(sorted(answers.items())),
             "injected": dict(sorted(outbound_injected[api].items())),
         }
-    payments = _payments(sim, client_id)
+    decoded_seen = {
+        entry["payment_request_id"]
+        for entry in entries
+        if entry["api"] == "userInitiatedPay"
+        and entry["direction"] == "inbound"
+        and entry.get("result_status") == "S"
+        and exposure(entry) is None
+    }
+    payments = _payments(sim, client_id, decoded_seen)
     for item in payments["neverReported"]:
         findings.append(
             {
@@ -208,11 +216,13 @@ def build(sim: Any, client_id: str | None = None, limit: int = 10_000) -> dict[s
     }
 
 
-def _payments(sim: Any, client_id: str | None) -> dict[str, Any]:
+def _payments(sim: Any, client_id: str | None, decoded_seen: set[str]) -> dict[str, Any]:
     """How each decoded payment's final result reached Alipay+ (or did not).
 
-    A payment the wallet decoded but that closed at its expiry without a notifyPayment or a
-    final inquiryPayment answer: the wallet never reported its result (bad).
+    A payment whose decode answer the wallet received (`decoded_seen`) but that closed without
+    a notifyPayment or a final inquiryPayment answer: the wallet never reported its result
+    (bad). If the wallet never learned of the decode (every answer lost), it had nothing to
+    report: that shows as the decode's own exposure.
     """
     from sqlalchemy import select
 
@@ -240,6 +250,8 @@ def _payments(sim: Any, client_id: str | None) -> dict[str, Any]:
             counts["learned by inquiryPayment"] += 1
         elif row.status in ("CREATED", "DECODED"):
             counts["still open"] += 1
+        elif row.payment_request_id not in decoded_seen:
+            counts["closed, the wallet never got the decode answer"] += 1
         else:
             counts["never reported (closed without a result)"] += 1
             never.append(row.payment_request_id)

@@ -96,3 +96,20 @@ def test_a_payment_closed_without_a_result_was_never_reported(client, wallet, ma
     }
     (finding,) = [f for f in report["findings"] if f["verdict"] == "bad"]
     assert finding["key"] == silent["paymentRequestId"]
+
+
+def test_a_decode_whose_answers_were_all_lost_is_not_blamed_on_the_wallet(
+    client, wallet, make_order, add_rule
+):
+    add_rule(api="userInitiatedPay", effect={"kind": "commit_then_result"})
+    order = make_order()
+    wallet.decode(order["codeValue"])
+    wallet.decode(order["codeValue"])
+    client.post("/_sim/clock/advance", json={"seconds": 3600})
+    report = _report(client)
+    assert report["payments"] == {"closed, the wallet never got the decode answer": 1}
+    assert _outcomes(report, "userInitiatedPay", "U UNKNOWN_EXCEPTION (committed)") == {
+        "retried identically": 1,
+        "gave up after an unknown outcome": 1,
+    }
+    assert report["summary"] == {"good": 1, "bad": 0, "warning": 1}

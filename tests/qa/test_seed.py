@@ -87,3 +87,31 @@ def test_probability_is_repeatable(client, wallet, make_order, add_rule):
     first, second = run(), run()
     assert first == second
     assert set(first) == {"SUCCESS", "UNKNOWN_EXCEPTION"}
+
+
+def _story_with_callbacks(tmp_path, key_files, name):
+    from tests.simulator.part2.helpers import environment
+
+    (tmp_path / name).mkdir()
+    with environment(tmp_path / name, key_files=key_files) as env:
+        assert env.client.post("/_sim/seed", json={"seed": 42}).status_code == 200
+        order, _ = env.pay()
+        assert env.refund(order["paymentRequestId"], "400").status_code == 202
+        env.stub.set_default("inquiryPayment", env.stub.in_process())
+        env.decode(env.create_order())  # polled, then expires: inquiries and a cancel
+        env.advance(3600)
+        entries = sorted(env.sim.journal.query(limit=1000), key=lambda e: e["id"])
+        return [
+            (e["direction"], e["api"], e["request_body"], e["response_body"])
+            if e["direction"] == "inbound"
+            else (e["direction"], e["api"], e["request_body"])  # the stub's answers are its own
+            for e in entries
+        ]
+
+
+def test_same_seed_same_outbound_bodies(tmp_path, key_files):
+    first = _story_with_callbacks(tmp_path, key_files, "a")
+    second = _story_with_callbacks(tmp_path, key_files, "b")
+    apis = {entry[1] for entry in first}
+    assert {"refund", "inquiryPayment", "cancelPayment", "notifyPayment"} <= apis
+    assert first == second

@@ -14,7 +14,7 @@ COMMAND_MODULES = (
     "simulator.cli.identify_cmd",  # identify
     "simulator.cli.demo_cmd",  # demo
     "simulator.cli.clock_cmd",  # clock, clock advance
-    "simulator.cli.fault_cmds",  # fault add|list|get|delete|clear
+    "simulator.cli.fault_cmds",  # fault add|list|get|delete|clear, report
 )
 
 

@@ -95,6 +95,17 @@ def register(subparsers: Any) -> None:
     clear.set_defaults(func=run_clear)
     fault.set_defaults(func=lambda args: fault.print_help() or 2)
 
+    report = subparsers.add_parser(
+        "report",
+        help="what a wallet did about the results and faults it was shown (/_sim/report)",
+        epilog="examples:\n  aplus-sim report --client-id MY_WALLET\n  aplus-sim report --json",
+        formatter_class=fmt,
+    )
+    report.add_argument("--client-id", help="one wallet (default: every wallet)")
+    report.add_argument("--json", action="store_true", help="print the JSON answer")
+    report.add_argument("--url", default=DEFAULT_URL, help="the simulator's base URL")
+    report.set_defaults(func=run_report)
+
 
 def _value(text: str) -> Any:
     try:
@@ -145,10 +156,12 @@ def build_rule(args: argparse.Namespace) -> dict[str, Any]:
     return rule
 
 
-def _request(args: argparse.Namespace, method: str, path: str, **kwargs: Any) -> Any:
+def _request(
+    args: argparse.Namespace, method: str, path: str, base: str = "/_sim/faults", **kwargs: Any
+) -> Any:
     import requests
 
-    url = f"{args.url.rstrip('/')}/_sim/faults{path}"
+    url = f"{args.url.rstrip('/')}{base}{path}"
     try:
         response = requests.request(method, url, timeout=30, **kwargs)
     except requests.RequestException as exc:
@@ -239,3 +252,15 @@ def run_clear(args: argparse.Namespace) -> int:
         return 1
     print(f"deleted {answer['deleted']} rule(s)", file=sys.stderr)
     return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """GET /_sim/report, printed as text (or JSON); exit code 1 if any reaction was bad."""
+    from simulator.report import render_text
+
+    params = {"clientId": args.client_id} if args.client_id else None
+    answer = _request(args, "GET", "", base="/_sim/report", params=params)
+    if answer is None:
+        return 2
+    print(json.dumps(answer, indent=2, ensure_ascii=False) if args.json else render_text(answer))
+    return 1 if answer["summary"]["bad"] else 0

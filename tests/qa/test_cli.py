@@ -90,3 +90,23 @@ def test_refusals_name_the_problem(url, capsys):
 def test_unreachable_simulator(capsys):
     assert main(["fault", "list", "--url", "http://127.0.0.1:9"]) == 1
     assert "cannot reach" in capsys.readouterr().err
+
+
+def test_report_command(url, capsys, wallet, make_order, client):
+    client.post(
+        "/_sim/faults",
+        json={
+            "api": "userInitiatedPay",
+            "effect": {"kind": "result", "resultCode": "PROCESS_FAIL"},
+        },
+    )
+    order = make_order()
+    wallet.decode(order["codeValue"])
+    assert main(["report", "--url", url]) == 0
+    out = capsys.readouterr().out
+    assert "shown F PROCESS_FAIL" in out and "then stopped" in out
+    wallet.decode(order["codeValue"])  # an F retried: bad, so the command fails
+    assert main(["report", "--client-id", wallet.client_id, "--url", url]) == 1
+    assert "kept retrying an F" in capsys.readouterr().out
+    assert main(["report", "--json", "--url", url]) == 1
+    assert json.loads(capsys.readouterr().out)["summary"]["bad"] == 1

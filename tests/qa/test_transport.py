@@ -155,3 +155,26 @@ def test_fault_header_for_one_call(post):
     assert response.status_code == 500
     response, _ = post()
     assert response.status_code == 200
+
+
+def test_times_holds_under_concurrent_calls(server, wallet, make_order, add_rule, client):
+    """20 decodes at once over HTTP (threaded server): a rule with times=5 fires exactly 5."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rule = add_rule(api=API, effect={"kind": "result", "resultCode": "UNKNOWN_EXCEPTION"}, times=5)
+    bodies = []
+    for _ in range(20):
+        order = make_order()
+        raw = json.dumps({"codeValue": order["codeValue"], "customerId": "u_10001"}).encode()
+        bodies.append((raw, wallet.headers(PATHS[API], raw)))
+
+    def send(item):
+        raw, headers = item
+        response = requests.post(server.url + PATHS[API], data=raw, headers=headers, timeout=30)
+        return response.json()["result"]["resultCode"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(send, bodies))
+    assert codes.count("UNKNOWN_EXCEPTION") == 5 and codes.count("SUCCESS") == 15
+    view = client.get(f"/_sim/faults/{rule}").get_json()
+    assert (view["fired"], view["matched"]) == (5, 5)

@@ -178,3 +178,24 @@ def test_times_holds_under_concurrent_calls(server, wallet, make_order, add_rule
     assert codes.count("UNKNOWN_EXCEPTION") == 5 and codes.count("SUCCESS") == 15
     view = client.get(f"/_sim/faults/{rule}").get_json()
     assert (view["fired"], view["matched"]) == (5, 5)
+
+
+def test_what_each_effect_commits_by_default(post, add_rule, client):
+    """reset spoils an answer that exists (the decode is committed); a 502 page does not."""
+    add_rule(api=API, effect={"kind": "reset"}, times=1)
+    with pytest.raises(
+        (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
+    ):
+        post()
+    (reset_entry,) = [
+        e for e in client.get("/_sim/journal").get_json()["entries"] if "reset" in (e["note"] or "")
+    ]
+    assert _status(client, {"paymentRequestId": reset_entry["payment_request_id"]}) == "DECODED"
+    add_rule(api=API, effect={"kind": "http_error"}, times=1)
+    response, order = post()
+    assert response.status_code == 502
+    assert _status(client, order) == "CREATED"
+    add_rule(api=API, effect={"kind": "http_error", "commit": True}, times=1)
+    response, order = post()
+    assert response.status_code == 502
+    assert _status(client, order) == "DECODED"

@@ -23,8 +23,10 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import select as io_select
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -939,6 +941,29 @@ def _close(environ: Mapping[str, Any]) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
+def _client_left(sock: Any) -> bool:
+    """Whether the peer closed its side of `sock` (readable, and a peek reads nothing)."""
+    try:
+        readable, _, _ = io_select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
+
+
+def _hold_until_client_leaves(seconds: float, stop: threading.Event, environ: Any) -> str:
+    """Hold for up to `seconds`; sooner if the client hangs up (werkzeug gives us its socket;
+    under granian the full time) or `stop` is set. Says how it ended."""
+    sock = environ.get("werkzeug.socket")
+    started = time.monotonic()
+    deadline = started + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if stop.wait(min(left, 0.05) if sock is not None else left):
+            return "the server shut down"
+        if sock is not None and _client_left(sock):
+            return f"the client hung up after {time.monotonic() - started:.2f} s"
+    return f"held {seconds:g} s, then closed"
+
+
 def _hold(environ: Mapping[str, Any]) -> Any:
     """A WSGI body that drops the connection without sending anything more."""
     _close(environ)
@@ -969,18 +994,22 @@ def _transform(
             params.get("seconds", getattr(sim.config, "drop_seconds", DEFAULT_DROP_SECONDS))
         )
         injection.details.append(f"no answer sent; the connection is held up to {seconds:g} s")
-        if entry_id is not None and sim.journal is not None:  # journaled before the wait
+        held_entry, entry_id = entry_id, None
+        if held_entry is not None and sim.journal is not None:  # journaled before the wait
             sim.journal.amend(
-                entry_id,
+                held_entry,
                 response_status=None,
                 response_headers={},
                 response_body=None,
                 note=injection.note(),
             )
-            entry_id = None
         # Wait here, before any byte (even the status line) goes out: the client sees silence
-        # until its own timeout; the wait ends early when the server shuts down.
-        sim.faults.shutdown.wait(seconds)
+        # until its own timeout; the wait ends early when the client hangs up or the server
+        # shuts down.
+        ended = _hold_until_client_leaves(seconds, sim.faults.shutdown, request.environ)
+        if held_entry is not None and sim.journal is not None:
+            injection.details.append(ended)
+            sim.journal.amend(held_entry, note=injection.note())
         out = Response(_hold(request.environ), status=200)
     elif kind == "reset":
         part = payload[: len(payload) // 2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import requests
@@ -199,3 +200,20 @@ def test_what_each_effect_commits_by_default(post, add_rule, client):
     response, order = post()
     assert response.status_code == 502
     assert _status(client, order) == "DECODED"
+
+
+def test_a_drop_ends_when_the_client_gives_up(post, add_rule, sim):
+    """The held connection is released once the client hangs up, not after 30 s; the journal
+    says how long the client waited (its timeout)."""
+    import time
+
+    add_rule(api=API, effect={"kind": "drop", "seconds": 30})
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        post(timeout=0.3)
+    deadline = time.monotonic() + 10
+    note = ""
+    while "hung up" not in note and time.monotonic() < deadline:  # a readiness check
+        note = sim.journal.latest("inbound")["note"]
+        sim.faults.shutdown.wait(0.02)
+    waited = float(re.search(r"hung up after ([0-9.]+) s", note).group(1))
+    assert 0.25 <= waited < 5

@@ -131,3 +131,34 @@ def test_effects_and_magic_are_listed(client):
     kinds = {e["kind"] for e in client.get("/_sim/faults/effects").get_json()["effects"]}
     assert {"result", "commit_then_result", "drop", "duplicate", "early_cancel"} <= kinds
     assert client.get("/_sim/faults/magic").get_json()["reservedAmounts"]["from"] == "4040000"
+
+
+def test_rule_validation_follows_the_catalogue():
+    """Any catalogued (API, code) is accepted with its own status and refused with another."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from contracts import catalogue
+    from simulator import faults
+
+    pairs = [(api, entry) for api in faults.INBOUND_APIS for entry in catalogue.codes(api)]
+
+    @settings(max_examples=100, deadline=None)
+    @given(
+        st.sampled_from(pairs),
+        st.sampled_from(["S", "F", "U"]),
+        st.sampled_from(["result", "commit_then_result"]),
+    )
+    def check(pair, status, kind):
+        api, entry = pair
+        rule = {
+            "api": api,
+            "effect": {"kind": kind, "resultStatus": status, "resultCode": entry.code},
+        }
+        if status == entry.status:
+            assert faults.check_rule(rule)["effect"]["resultCode"] == entry.code
+        else:
+            with pytest.raises(faults.RuleError, match="contradicts the catalogue"):
+                faults.check_rule(rule)
+
+    check()

@@ -294,6 +294,17 @@ def _parse_body(api: str, raw: bytes, ex: _Exchange) -> dict[str, Any]:
     return body
 
 
+def _claimed_payment_request_id(raw: bytes) -> str | None:
+    """The paymentRequestId a body names, read best-effort (for the journal only)."""
+    if b"paymentRequestId" not in raw:
+        return None
+    try:
+        value = json.loads(raw).get("paymentRequestId")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and len(value) <= 64 else None
+
+
 def serve(api: str, handler: Handler | None) -> Response:
     """Run one inbound request through the pipeline and answer it (never raises)."""
     started = time.perf_counter()
@@ -329,6 +340,9 @@ def serve(api: str, handler: Handler | None) -> Response:
             ex.note = "; ".join([*([ex.note] if ex.note else []), *extra])
     except ProtocolError as exc:
         answer = {"result": result(api, exc.code, exc.message, exc.status)}
+        # A refused request still belongs on the timeline of the payment it names (the
+        # signature verdict already says whether that claim can be trusted).
+        ex.payment_request_id = ex.payment_request_id or _claimed_payment_request_id(raw)
     except Exception:
         ex.error = traceback.format_exc()
         log.exception("internal error in %s", api)

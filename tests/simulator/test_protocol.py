@@ -8,9 +8,10 @@ import pytest
 
 from contracts import signing
 from simulator import payments
-from tests.simulator.conftest import PATHS
+from tests.simulator.conftest import PATHS, notify_body
 
 DECODE = PATHS["userInitiatedPay"]
+NOTIFY = PATHS["notifyPayment"]
 
 
 def body_bytes(**fields) -> bytes:
@@ -115,6 +116,17 @@ def test_tampered_body_is_invalid_signature(wallet, sim):
     answer = wallet.send(DECODE, raw.replace(b"u1", b"u2"), headers)
     assert answer.code == "INVALID_SIGNATURE"
     assert sim.journal.query(limit=1)[0]["signature"] == "invalid"
+
+
+def test_a_refused_notification_is_on_its_payments_timeline(wallet, sim, make_order):
+    order = make_order()
+    decoded = wallet.decode(order["codeValue"]).body
+    raw = json.dumps(notify_body(decoded)).encode()
+    headers = wallet.headers(NOTIFY, raw)
+    answer = wallet.send(NOTIFY, raw.replace(b'"S"', b'"F"', 1), headers)
+    assert answer.code == "INVALID_SIGNATURE"
+    entries = sim.journal.query(payment_request_id=decoded["paymentRequestId"])
+    assert [e["signature"] for e in entries if e["api"] == "notifyPayment"] == ["invalid"]
 
 
 def test_reserialised_body_is_invalid_signature(wallet):

@@ -44,6 +44,7 @@ CALL_EXAMPLES = """examples:
       "customerId": "u_10001"}'
   aplus-sim call notifyPayment --data @notify.json
   aplus-sim call userInitiatedPay --data - < body.json --client-id MY_MPP --private-key my.pem
+  aplus-sim call notifyPayment --data @notify.json -H 'X-Aplus-Sim-Result: U/UNKNOWN_EXCEPTION'
 
 Signs as the default MPP (Client-Id and key from the data dir) unless --client-id and
 --private-key are given, sends the request, checks the answer's signature with the simulator's
@@ -115,6 +116,14 @@ def register(subparsers: Any) -> None:
     call.add_argument("--client-id", default="", help="sign as this Client-Id")
     call.add_argument("--private-key", default="", help="key file or bare base64 text")
     call.add_argument("--simulator-public-key", default="", help="file or text (default: fetch)")
+    call.add_argument(
+        "-H",
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="an extra request header (repeatable), e.g. 'X-Aplus-Sim-Result: U/UNKNOWN_EXCEPTION'",
+    )
     call.set_defaults(func=run_call)
 
 
@@ -286,6 +295,13 @@ def run_call(args: argparse.Namespace) -> int:
         print(f"--data is not JSON: {exc}", file=sys.stderr)
         return 2
     base = args.url.rstrip("/")
+    extra: dict[str, str] = {}
+    for header in args.header:
+        name, colon, value = header.partition(":")
+        if not colon or not name.strip():
+            print(f"--header {header!r} is not 'NAME: VALUE'", file=sys.stderr)
+            return 2
+        extra[name.strip()] = value.strip()
     if args.private_key:
         if not args.client_id:
             print("--private-key needs --client-id", file=sys.stderr)
@@ -317,6 +333,7 @@ def run_call(args: argparse.Namespace) -> int:
         headers = signing.signed_request_headers(
             private_key, client_id, path, body, datetime.now(UTC)
         )
+        headers.update(extra)  # headers are not part of the signed content
         _show("request", f"POST {base}{path}", headers, body)
         response = requests.post(base + path, data=body, headers=headers, timeout=30)
     except requests.RequestException as exc:

@@ -77,6 +77,19 @@ def test_call_signs_as_the_default_mpp_and_verifies_the_answer(served, capsys):
     assert sim.payments.get_record(order["paymentRequestId"])["customer_id"] == "u_cli"
 
 
+def test_call_passes_extra_headers_such_as_a_forced_result(served, capsys):
+    url, data_dir, sim = served
+    create = ["order", "create", "--amount", "1000", "--currency", "JPY", "--url", url, "--json"]
+    assert main(create) == 0
+    order = json.loads(capsys.readouterr().out)
+    body = json.dumps({"codeValue": order["codeValue"], "customerId": "u_cli"})
+    args = ["call", "userInitiatedPay", "--data", body, "--url", url, "--data-dir", data_dir]
+    assert main([*args, "-H", "X-Aplus-Sim-Result: U/UNKNOWN_EXCEPTION"]) == 0
+    assert '"resultCode": "UNKNOWN_EXCEPTION"' in capsys.readouterr().out
+    assert sim.payments.get_record(order["paymentRequestId"])["status"] == "CREATED"
+    assert main([*args, "-H", "no colon here"]) == 2
+
+
 def test_call_with_another_key_and_client(served, capsys, tmp_path):
     url, _, _ = served
     key = signing.generate_private_key()

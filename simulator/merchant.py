@@ -7,7 +7,7 @@ engine when the wallet sends the visitor back (the redirect itself is never take
 
 from __future__ import annotations
 
-import secrets
+import random
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -114,7 +114,10 @@ def checkout() -> Any:
     form = {key: request.form.get(key, "") for key in ("amount", "currency", "merchantId")}
     form["promoId"] = request.form.get("promoId", "")
     scenario = "scan" if request.form.get("scenario") == "scan" else "redirect"
-    reference = f"SHOP-{secrets.token_hex(6).upper()}"
+    # From the simulator's one generator, so a seeded run (POST /_sim/seed) repeats its references.
+    ids = getattr(sim, "ids", None)
+    rng = ids.rng() if ids is not None else random.SystemRandom()
+    reference = f"SHOP-{rng.getrandbits(48):012X}"
     try:
         value = _to_minor(form["amount"], form["currency"])
         params: dict[str, Any] = {

@@ -37,6 +37,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from contracts import catalogue, money
+from contracts.validation import APIS, KINDS
 
 __all__ = [
     "APIS",
@@ -53,16 +54,6 @@ __all__ = [
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 SCHEMA_BASE = "https://aplus-sim.dev/schemas/"
-APIS = (
-    "inquiryCodeRules",
-    "userInitiatedPay",
-    "notifyPayment",
-    "inquiryPayment",
-    "cancelPayment",
-    "refund",
-    "identifyCode",
-)
-KINDS = ("request", "response")
 
 # Defect kinds `invalid_message` can plant, with what each one does.
 DEFECTS: dict[str, str] = {

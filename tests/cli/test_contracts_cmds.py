@@ -15,31 +15,12 @@ SAMPLE = (
     Path(__file__).parents[2] / "fixtures" / "samples" / "userInitiatedPay.response.success.json"
 )
 # The spec's §4.3 example, used when the fixture is not there.
-SPEC_EXAMPLE = {
-    "result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "Success"},
-    "acquirerId": "1022188000000000001",
-    "pspId": "1022172000000000001",
-    "codeType": "ORDER_CODE",
-    "paymentRequestId": "202501010000000000000000001",
-    "order": {
-        "referenceOrderId": "ORD-1",
-        "orderDescription": "T-shirt",
-        "orderAmount": {"currency": "JPY", "value": "1000"},
-        "merchant": {
-            "referenceMerchantId": "M001",
-            "merchantName": "Demo Shop",
-            "merchantMCC": "5651",
-            "merchantAddress": {"region": "JP", "city": "Tokyo"},
-        },
-    },
-    "paymentAmount": {"currency": "JPY", "value": "1000"},
-    "payToAmount": {"currency": "KRW", "value": "9050"},
-    "paymentQuote": {"quoteId": "Q1", "quoteCurrencyPair": "JPY/KRW", "quotePrice": "9.05"},
-    "paymentFactor": {"isCashierPayment": "true"},
-    "paymentExpiryTime": "2025-01-01T12:10:00+08:00",
-    "paymentNotifyUrl": "https://open-sea-global.alipayplus.com/aps/api/v1/payments/notifyPayment",
-    "paymentRedirectUrl": "https://merchant.example/return?order=ORD-1",
-}
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_EXAMPLE = json.loads(
+    (ROOT / "fixtures" / "samples" / "userInitiatedPay.response.success.json").read_text(
+        encoding="utf-8"
+    )
+)  # the spec's §4.3 example
 DECODE = ["--api", "userInitiatedPay", "--kind", "response"]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections import namedtuple
+from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.pool import QueuePool
@@ -55,3 +57,54 @@ def make_engine(url: str) -> Engine:
 def read(engine: Engine) -> Connection:
     """A connection for single-statement reads (no write lock on SQLite); a context manager."""
     return engine.connect().execution_options(**{READ_ONLY: True})
+
+
+class FastRead:
+    """One prebuilt single-row SELECT for the hot path: on SQLite its SQL is compiled once by
+    SQLAlchemy and run on a pooled DB-API connection (autocommit: one consistent snapshot, no
+    write lock), ~10x cheaper than the Core execution path; elsewhere it runs through Core.
+
+    `first(**params)` returns None or a row with attribute access and `_mapping`, like Core's.
+    Only for tables whose selected columns are text and numbers (SQLite hands back booleans
+    as 0/1, which Core would convert).
+    """
+
+    def __init__(self, engine: Engine, stmt: Any) -> None:
+        self.engine = engine
+        self.stmt = stmt
+        self.sql: str | None = None
+        if engine.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+
+            self.sql = str(stmt.compile(dialect=sqlite_dialect(paramstyle="named")))
+            self.row = _row_class(tuple(column.key for column in stmt.selected_columns))
+
+    def first(self, **params: Any) -> Any:
+        """The first row for `params`, or None."""
+        if self.sql is None:
+            with read(self.engine) as conn:
+                return conn.execute(self.stmt, params).first()
+        conn = self.engine.raw_connection()
+        try:
+            cur = conn.cursor()
+            try:
+                cur.execute(self.sql, params)
+                found = cur.fetchone()
+            finally:
+                cur.close()
+        finally:
+            conn.close()
+        return None if found is None else self.row._make(found)
+
+
+def _row_class(names: tuple[str, ...]) -> Any:
+    base = namedtuple("FastRow", names)
+
+    class FastRow(base):
+        __slots__ = ()
+
+        @property
+        def _mapping(self) -> dict[str, Any]:
+            return dict(zip(self._fields, self, strict=True))
+
+    return FastRow

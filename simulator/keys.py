@@ -32,7 +32,7 @@ from sqlalchemy import Column, Engine, String, Table, Text, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts import signing
-from simulator.db import metadata, read
+from simulator.db import FastRead, metadata, read
 
 participants_table = Table(
     "participants",
@@ -186,6 +186,7 @@ class KeyStore:
         self._key_cache: dict[str, RSAPublicKey] = {}
         self._lock = threading.Lock()
         self._default_mpp_key: RSAPrivateKey | None = None
+        self._by_client_id = FastRead(engine, _BY_CLIENT_ID)
         self.ensure_default_participant()
 
     # -- the default MPP ------------------------------------------------------------------
@@ -237,8 +238,7 @@ class KeyStore:
 
     def participant(self, client_id: str) -> dict[str, Any] | None:
         """The participant registered under `client_id` (binding field names), or None."""
-        with read(self.engine) as conn:
-            row = conn.execute(_BY_CLIENT_ID, {"client_id": client_id}).first()
+        row = self._by_client_id.first(client_id=client_id)
         return None if row is None else self._as_dict(row._mapping)
 
     def participants(self) -> list[dict[str, Any]]:

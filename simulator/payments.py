@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import signing
 from simulator import pricing
-from simulator.db import metadata, read
+from simulator.db import FastRead, metadata, read
 from simulator.protocol import (
     AccessDenied,
     ExpiredCode,
@@ -247,6 +247,9 @@ class PaymentEngine:
     def __init__(self, sim: Sim) -> None:
         self.sim = sim
         self.code_rules = CodeRuleStore(sim)
+        # The plain reads every decode and notifyPayment start with (replays end there).
+        self._read_by_code = FastRead(sim.engine, _BY_CODE)
+        self._read_by_id = FastRead(sim.engine, _BY_ID)
 
     # -- the merchant front door ------------------------------------------------------------
 
@@ -379,8 +382,7 @@ class PaymentEngine:
         by_code = _BY_CODE.params(code_value=code_value)
         # Most calls are answered from a plain read (replays, refusals): only a first decode
         # takes the write lock, and then checks the state again under it.
-        with read(sim.engine) as conn:
-            row = conn.execute(by_code).first()
+        row = self._read_by_code.first(code_value=code_value)
         answer = self._decode_answer(row, inbound, now)
         if answer is not None:
             return answer
@@ -484,8 +486,7 @@ class PaymentEngine:
         now = sim.clock.now()
         by_id = _BY_ID.params(payment_request_id=payment_request_id)
         # An identical replay (the usual retry) is answered from a plain read, without the lock.
-        with read(sim.engine) as conn:
-            seen = conn.execute(by_id).first()
+        seen = self._read_by_id.first(payment_request_id=payment_request_id)
         if (
             seen is not None
             and seen.notify_json is not None

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from simulator.config import SimConfig
-from simulator.db import make_engine, metadata
+from simulator.db import make_engine, metadata, release
 from simulator.state import Sim
 
 __version__ = "0.1.0"
@@ -39,6 +39,7 @@ def create_app(config: SimConfig | dict[str, Any] | None = None) -> Flask:
     app.config["TESTING"] = cfg.testing
     sim = Sim(config=cfg, engine=make_engine(cfg.database_url))
     app.extensions["aplus_sim"] = sim
+    app.teardown_appcontext(release)  # the request's DB-API connection (simulator.db.raw)
     modules = [importlib.import_module(name) for name in AREAS]
     metadata.create_all(sim.engine)
     for module in modules:

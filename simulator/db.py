@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 from collections import namedtuple
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from flask import g, has_app_context
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.pool import QueuePool
 
@@ -59,6 +62,39 @@ def read(engine: Engine) -> Connection:
     return engine.connect().execution_options(**{READ_ONLY: True})
 
 
+# Where the DB-API connection of the current request is kept (flask.g), per engine.
+_HELD = "aplus_sim_raw_connections"
+
+
+@contextmanager
+def raw(engine: Engine) -> Iterator[Any]:
+    """A pooled DB-API connection of an SQLite engine (autocommit: isolation_level None).
+
+    Inside a Flask app context (a request) the first use checks one out and the same one
+    serves every later use until the context ends (`release`): a pool checkout costs more
+    than most statements of the hot path. Callers leave no transaction open on it.
+    """
+    if not has_app_context():
+        conn = engine.raw_connection()
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    held = g.setdefault(_HELD, {})
+    entry = held.get(id(engine))
+    if entry is None:
+        entry = held[id(engine)] = (engine, engine.raw_connection())
+    yield entry[1]
+
+
+def release(_exc: BaseException | None = None) -> None:
+    """teardown_appcontext: give the context's DB-API connections back to their pools."""
+    held = g.pop(_HELD, None)
+    for _engine, conn in (held or {}).values():
+        conn.close()
+
+
 class FastRead:
     """One prebuilt single-row SELECT for the hot path: on SQLite its SQL is compiled once by
     SQLAlchemy and run on a pooled DB-API connection (autocommit: one consistent snapshot, no
@@ -84,16 +120,13 @@ class FastRead:
         if self.sql is None:
             with read(self.engine) as conn:
                 return conn.execute(self.stmt, params).first()
-        conn = self.engine.raw_connection()
-        try:
+        with raw(self.engine) as conn:
             cur = conn.cursor()
             try:
                 cur.execute(self.sql, params)
                 found = cur.fetchone()
             finally:
                 cur.close()
-        finally:
-            conn.close()
         return None if found is None else self.row._make(found)
 
 

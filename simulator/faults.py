@@ -47,7 +47,7 @@ from sqlalchemy import (
 )
 
 from contracts import catalogue, magic, signing
-from simulator.db import metadata, read
+from simulator.db import metadata, raw, read
 from simulator.state import current
 
 INBOUND_APIS = ("inquiryCodeRules", "userInitiatedPay", "notifyPayment")
@@ -768,8 +768,7 @@ def _probe(
     connection (~40 us), not SQLAlchemy Core (~400 us here); elsewhere, prebuilt statements.
     """
     if sim.engine.dialect.name == "sqlite":
-        conn = sim.engine.raw_connection()
-        try:
+        with raw(sim.engine) as conn:
             cur = conn.cursor()
             try:
                 cur.execute(_HAS_RULES_SQL, (api, direction))
@@ -780,8 +779,6 @@ def _probe(
                     row = cur.fetchone()
             finally:
                 cur.close()
-        finally:
-            conn.close()
         return has_rules, row
     from simulator.payments import payments_table
 

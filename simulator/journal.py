@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
-from simulator.db import metadata, read
+from simulator.db import metadata, raw, read
 from simulator.state import current
 
 DIRECTIONS = ("inbound", "outbound")
@@ -278,8 +278,7 @@ class Journal:
             )
 
     def _record_sqlite(self, row: dict[str, Any]) -> int:
-        conn = self.engine.raw_connection()
-        try:
+        with raw(self.engine) as conn:
             cur = conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
@@ -295,8 +294,6 @@ class Journal:
                 raise
             finally:
                 cur.close()
-        finally:
-            conn.close()
         return entry_id
 
     def _due_for_trim(self, entry_id: int) -> bool:

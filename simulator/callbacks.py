@@ -155,8 +155,8 @@ def _rng(sim: Any) -> Any:
 def _injected(sim: Any, api: str, payment_request_id: str, kind: str) -> Any:
     """The fault rule of `kind` that fires for this payment's `api` call, if any (issue 6)."""
     faults = getattr(sim, "faults", None)
-    if faults is None:
-        return None
+    if faults is None or not faults.has_rules(api, "outbound"):
+        return None  # the usual case: one cheap read, no payment record to load
     record = sim.payments.get_record(payment_request_id)
     if record is None:
         return None

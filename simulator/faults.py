@@ -593,6 +593,10 @@ class FaultStore:
             return found
         return self.match(api, "inbound", client_id, fields)
 
+    def has_rules(self, api: str, direction: str) -> bool:
+        """Whether any rule exists for `api` in `direction` (one cheap read)."""
+        return _probe(self.sim, api, direction, None, None)[0]
+
     def outbound(
         self,
         api: str,

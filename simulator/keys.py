@@ -239,7 +239,7 @@ class KeyStore:
     def participant(self, client_id: str) -> dict[str, Any] | None:
         """The participant registered under `client_id` (binding field names), or None."""
         row = self._by_client_id.first(client_id=client_id)
-        return None if row is None else self._as_dict(row._mapping)
+        return None if row is None else self._as_dict(row)
 
     def participants(self) -> list[dict[str, Any]]:
         """Every registered participant."""
@@ -247,13 +247,14 @@ class KeyStore:
             rows = conn.execute(
                 select(participants_table).order_by(participants_table.c.client_id)
             ).all()
-        return [self._as_dict(row._mapping) for row in rows]
+        return [self._as_dict(row) for row in rows]
 
     @staticmethod
     def _as_dict(row: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {"clientId": row["client_id"]}
+        """A participants row (attribute access) in binding field names."""
+        out: dict[str, Any] = {"clientId": row.client_id}
         for name, column in FIELDS.items():
-            out[name] = row[column]
+            out[name] = getattr(row, column)
         return out
 
     def put_participant(self, client_id: str, fields: dict[str, Any]) -> dict[str, Any]:

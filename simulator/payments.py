@@ -379,13 +379,13 @@ class PaymentEngine:
         sim = self.sim
         code_value = inbound.body["codeValue"]
         now = sim.clock.now()
-        by_code = _BY_CODE.params(code_value=code_value)
         # Most calls are answered from a plain read (replays, refusals): only a first decode
         # takes the write lock, and then checks the state again under it.
         row = self._read_by_code.first(code_value=code_value)
         answer = self._decode_answer(row, inbound, now)
         if answer is not None:
             return answer
+        by_code = _BY_CODE.params(code_value=code_value)
         with sim.engine.begin() as conn:
             row = conn.execute(by_code.with_for_update()).first()
             answer = self._decode_answer(row, inbound, now)

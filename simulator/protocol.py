@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from flask import Response, g, request
+from flask import Request, Response, g, request
 
 from contracts import catalogue, signing
 from simulator.state import Sim, current
@@ -207,23 +207,25 @@ def check_text(api: str, kind: str, text: str) -> list[dict[str, str]]:
     return [dict(item) for item in _check_text(api, kind, text)]
 
 
-def _request_uri() -> str:
-    query = request.query_string.decode("latin-1")
-    return request.path + (f"?{query}" if query else "")
+def _request_uri(req: Request | None = None) -> str:
+    req = req if req is not None else request
+    query = req.query_string.decode("latin-1")
+    return req.path + (f"?{query}" if query else "")
 
 
-def _authenticate(sim: Sim, api: str, ex: _Exchange, raw: bytes) -> dict[str, Any]:
+def _authenticate(sim: Sim, api: str, ex: _Exchange, raw: bytes, req: Request) -> dict[str, Any]:
     """Check method, media type, client, time and signature; return the participant."""
-    if request.method != "POST":
+    headers = req.headers
+    if req.method != "POST":
         raise MethodNotSupported(
-            f"{request.method} is not supported; the Alipay+ APIs take POST with a JSON body"
+            f"{req.method} is not supported; the Alipay+ APIs take POST with a JSON body"
         )
-    content_type = request.headers.get("Content-Type")
-    if content_type is not None and request.mimetype not in ("application/json", "text/json"):
+    content_type = headers.get("Content-Type")
+    if content_type is not None and req.mimetype not in ("application/json", "text/json"):
         raise MediaTypeNotAcceptable(
             f"Content-Type {content_type!r} is not acceptable; send application/json; charset=UTF-8"
         )
-    client_id = request.headers.get("Client-Id")
+    client_id = headers.get("Client-Id")
     if not client_id:
         raise ParamIllegal("header Client-Id is missing")
     ex.client_id = client_id
@@ -233,7 +235,7 @@ def _authenticate(sim: Sim, api: str, ex: _Exchange, raw: bytes) -> dict[str, An
             f"Client-Id {client_id!r} is not registered; register it with "
             f"PUT /_sim/participants/{client_id} or use {sim.config.default_client_id!r}"
         )
-    request_time = request.headers.get("Request-Time")
+    request_time = headers.get("Request-Time")
     if request_time is not None:
         try:
             signing.parse_time(request_time)
@@ -244,7 +246,7 @@ def _authenticate(sim: Sim, api: str, ex: _Exchange, raw: bytes) -> dict[str, An
     if participant["signatureMode"] == "off":
         ex.signature = "not-checked"
         return participant
-    header = request.headers.get("Signature")
+    header = headers.get("Signature")
     if not header:
         ex.signature = "missing"
         raise InvalidSignature("header Signature is missing")
@@ -267,7 +269,7 @@ def _authenticate(sim: Sim, api: str, ex: _Exchange, raw: bytes) -> dict[str, An
         )
     key = sim.keys.load_public_key(participant["publicKey"])
     if not signing.verify(
-        key, "POST", _request_uri(), client_id, request_time, raw, parsed.signature
+        key, "POST", _request_uri(req), client_id, request_time, raw, parsed.signature
     ):
         ex.signature = "invalid"
         raise InvalidSignature(
@@ -309,13 +311,14 @@ def serve(api: str, handler: Handler | None) -> Response:
     """Run one inbound request through the pipeline and answer it (never raises)."""
     started = time.perf_counter()
     sim = current()
-    raw = request.get_data(cache=True)
-    ex = _Exchange(api=api, path=request.path, client_id=request.headers.get("Client-Id", ""))
+    req = request._get_current_object()  # bound once: every proxy access costs a lookup
+    raw = req.get_data(cache=True)
+    ex = _Exchange(api=api, path=req.path, client_id=req.headers.get("Client-Id", ""))
     answer: dict[str, Any] | str
     try:
         if handler is None:
-            raise InvalidApi(f"{request.path} is not an Alipay+ API served here")
-        participant = _authenticate(sim, api, ex, raw)
+            raise InvalidApi(f"{req.path} is not an Alipay+ API served here")
+        participant = _authenticate(sim, api, ex, raw, req)
         body = _parse_body(api, raw, ex)
         if isinstance(body.get("paymentRequestId"), str):
             ex.payment_request_id = body["paymentRequestId"]
@@ -331,7 +334,7 @@ def serve(api: str, handler: Handler | None) -> Response:
                 f"{first['pointer'] or '(body)'}: {first['message']}"
                 + (f" (and {more} more problem(s))" if more else "")
             )
-        inbound = Inbound(api, ex.client_id, participant, body, request.path)
+        inbound = Inbound(api, ex.client_id, participant, body, req.path)
         answer = handler(inbound)
         ex.payment_request_id = inbound.payment_request_id or ex.payment_request_id
         ex.note = inbound.note
@@ -356,7 +359,7 @@ def serve(api: str, handler: Handler | None) -> Response:
             )
         }
     try:
-        return _respond(sim, api, ex, raw, answer, started)
+        return _respond(sim, api, ex, raw, answer, started, req)
     except Exception:  # last resort: still an answer in the protocol's terms, never a 500
         log.exception("answering a %s request failed", api)
         fallback = {"result": result(api, UnknownException.code, "internal error", "U")}
@@ -370,6 +373,7 @@ def _respond(
     raw: bytes,
     answer: dict[str, Any] | str,
     started: float,
+    req: Request,
 ) -> Response:
     if isinstance(answer, str):
         text, message = answer, json.loads(answer)
@@ -377,7 +381,7 @@ def _respond(
         text, message = dumps(answer), answer
     payload = text.encode()
     headers = signing.signed_response_headers(
-        sim.keys.private_key, ex.client_id, _request_uri(), payload, sim.clock.now()
+        sim.keys.private_key, ex.client_id, _request_uri(req), payload, sim.clock.now()
     )
     response = Response(payload, status=200)
     for name, value in headers.items():
@@ -398,10 +402,10 @@ def _respond(
                 api=api,
                 client_id=ex.client_id,
                 payment_request_id=ex.payment_request_id,
-                method=request.method,
+                method=req.method,
                 path=ex.path,
-                url=request.url,
-                request_headers=dict(request.headers.items()),
+                url=req.url,
+                request_headers=dict(req.headers.items()),
                 request_body=raw.decode("utf-8", "replace"),
                 response_status=200,
                 response_headers=dict(response.headers.items()),

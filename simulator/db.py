@@ -141,3 +141,58 @@ def _row_class(names: tuple[str, ...]) -> Any:
             return dict(zip(self._fields, self, strict=True))
 
     return FastRow
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Any]:
+    """A write transaction for `Prepared` statements, committed on leaving (rolled back on an
+    exception). SQLite: BEGIN IMMEDIATE ... COMMIT on the request's DB-API connection (`raw`);
+    elsewhere an `engine.begin()` Core connection."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with raw(engine) as conn:
+        cur = conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+        finally:
+            cur.close()
+
+
+class Prepared:
+    """A statement built once with named `bindparam`s, run inside `write(engine)`: on SQLite
+    its SQL is compiled once (see `FastRead`), elsewhere it runs through Core."""
+
+    def __init__(self, engine: Engine, stmt: Any) -> None:
+        self.stmt = stmt
+        self.sql: str | None = None
+        if engine.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+
+            compiled = stmt.compile(dialect=sqlite_dialect(paramstyle="named"))
+            self.sql = str(compiled)
+            self.defaults = dict(compiled.params)  # literals bound by SQLAlchemy (e.g. status_1)
+            if getattr(stmt, "is_select", False):
+                self.row = _row_class(tuple(column.key for column in stmt.selected_columns))
+
+    def first(self, conn: Any, **params: Any) -> Any:
+        """The first row (attribute access and `_mapping`), or None."""
+        if self.sql is None:
+            return conn.execute(self.stmt, params).first()
+        conn.execute(self.sql, {**self.defaults, **params})
+        found = conn.fetchone()
+        return None if found is None else self.row._make(found)
+
+    def rowcount(self, conn: Any, **params: Any) -> int:
+        """Run an INSERT/UPDATE/DELETE; how many rows it changed."""
+        if self.sql is None:
+            return conn.execute(self.stmt, params).rowcount
+        conn.execute(self.sql, {**self.defaults, **params})
+        return conn.rowcount

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts import signing
 from simulator import pricing
-from simulator.db import FastRead, metadata, read
+from simulator.db import FastRead, Prepared, metadata, read, write
 from simulator.protocol import (
     AccessDenied,
     ExpiredCode,
@@ -114,6 +114,19 @@ code_rules_table = Table(
 _BY_CODE = select(payments_table).where(payments_table.c.code_value == bindparam("code_value"))
 _BY_ID = select(payments_table).where(
     payments_table.c.payment_request_id == bindparam("payment_request_id")
+)
+
+_MARK_DECODED = (
+    payments_table.update()
+    .where(payments_table.c.payment_request_id == bindparam("b_payment_request_id"))
+    .where(payments_table.c.status == "CREATED")
+    .values(
+        status="DECODED",
+        customer_id=bindparam("b_customer_id"),
+        decoded_at=bindparam("b_decoded_at"),
+        decode_response=bindparam("b_decode_response"),
+        pass_through_info=bindparam("b_pass_through_info"),
+    )
 )
 
 
@@ -250,6 +263,9 @@ class PaymentEngine:
         # The plain reads every decode and notifyPayment start with (replays end there).
         self._read_by_code = FastRead(sim.engine, _BY_CODE)
         self._read_by_id = FastRead(sim.engine, _BY_ID)
+        # A first decode: the row again under the write lock, then CREATED -> DECODED.
+        self._lock_by_code = Prepared(sim.engine, _BY_CODE.with_for_update())
+        self._mark_decoded = Prepared(sim.engine, _MARK_DECODED)
 
     # -- the merchant front door ------------------------------------------------------------
 
@@ -385,27 +401,22 @@ class PaymentEngine:
         answer = self._decode_answer(row, inbound, now)
         if answer is not None:
             return answer
-        by_code = _BY_CODE.params(code_value=code_value)
-        with sim.engine.begin() as conn:
-            row = conn.execute(by_code.with_for_update()).first()
+        with write(sim.engine) as conn:
+            row = self._lock_by_code.first(conn, code_value=code_value)
             answer = self._decode_answer(row, inbound, now)
             if answer is not None:
                 return answer
             response = self._decode_response(row)
             text = dumps(response)
-            updated = conn.execute(
-                payments_table.update()
-                .where(payments_table.c.payment_request_id == row.payment_request_id)
-                .where(payments_table.c.status == "CREATED")
-                .values(
-                    status="DECODED",
-                    customer_id=inbound.body["customerId"],
-                    decoded_at=_stamp(now),
-                    decode_response=text,
-                    pass_through_info=inbound.body.get("passThroughInfo"),
-                )
+            updated = self._mark_decoded.rowcount(
+                conn,
+                b_payment_request_id=row.payment_request_id,
+                b_customer_id=inbound.body["customerId"],
+                b_decoded_at=_stamp(now),
+                b_decode_response=text,
+                b_pass_through_info=inbound.body.get("passThroughInfo"),
             )
-            if updated.rowcount != 1:  # pragma: no cover - the row lock makes this impossible
+            if updated != 1:  # pragma: no cover - the write lock makes this impossible
                 raise RuntimeError("the payment changed state during decode")
         _call_hook(sim, "on_decoded", row.payment_request_id)
         return text

@@ -14,9 +14,13 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    """Run bench/bench_*.py and bench/timeline_*.py; non-zero if any failed."""
+    """Run the bench_, timeline_ and qa_report_ scripts; non-zero if any failed."""
     failed = 0
-    scripts = sorted(HERE.glob("bench_*.py")) + sorted(HERE.glob("timeline_*.py"))
+    scripts = [
+        *sorted(HERE.glob("bench_*.py")),
+        *sorted(HERE.glob("timeline_*.py")),
+        *sorted(HERE.glob("qa_report_*.py")),
+    ]
     for script in scripts:
         print(f"== {script.name}", flush=True)
         failed += subprocess.call([sys.executable, str(script)]) != 0

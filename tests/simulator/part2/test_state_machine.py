@@ -162,7 +162,9 @@ class Part2Machine(RuleBasedStateMachine):
     )
     def refund(self, payment_request_id, portion):
         view = self.view(payment_request_id)
-        paid = int(view["paymentAmount"]["value"])
+        # Refunds are asked in the order currency up to the order amount (paymentAmount
+        # excludes a promotion; each refund also reverses its share of the promotion).
+        paid = int(view["order"]["orderAmount"]["value"])
         active = sum(
             int(r["refundAmount"]["value"]) for r in view["refunds"] if r["status"] != "FAILED"
         )
@@ -221,7 +223,7 @@ class Part2Machine(RuleBasedStateMachine):
             if view["reversal"]["required"]:  # a cancelPayment series reverses it
                 cancellation = cancellation_for(self.ENV.sim, payment_request_id)
                 assert cancellation is not None and cancellation["trigger"] == "late_success"
-            paid = int(view["paymentAmount"]["value"])
+            paid = int(view["order"]["orderAmount"]["value"])
             pay_to = int(view["payToAmount"]["value"])
             active = [r for r in view["refunds"] if r["status"] != "FAILED"]
             assert sum(int(r["refundAmount"]["value"]) for r in active) <= paid

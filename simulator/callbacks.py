@@ -24,10 +24,11 @@ from decimal import Decimal
 from typing import Any
 
 import requests
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from sqlalchemy import Column, Integer, String, Table, Text, func, select
 
 from contracts import money, signing
+from simulator.control_io import control_error, request_json
 from simulator.db import metadata, read
 from simulator.outbound import ALIPAYPLUS_TZ, WalletAnswer, WalletClient, dumps
 from simulator.scheduler import Job, jobs_table, stamp
@@ -853,18 +854,8 @@ def _run_merchant_notify(sim: Any, job: Job) -> None:
 bp = Blueprint("callbacks", __name__, url_prefix="/_sim")
 
 
-def _error(message: str, status: int, code: str) -> tuple[Any, int]:
-    return jsonify({"error": message, "code": code}), status
-
-
 def _body() -> Any:
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    body = request.get_json(force=True, silent=True)
-    if body is None:
-        raise Refused("PARAM_ILLEGAL", "the body is not valid JSON", 400)
-    return body
+    return request_json(lambda message: Refused("PARAM_ILLEGAL", message, 400))
 
 
 def _clock_state(sim: Any) -> dict[str, Any]:
@@ -926,7 +917,7 @@ def advance_clock():
                     400,
                 )
     except Refused as exc:
-        return _error(exc.message, exc.http_status, exc.code)
+        return control_error(exc.message, exc.http_status, exc.code)
     before = _done_count(sim)
     sim.clock.set(target)
     state = _clock_state(sim)
@@ -954,7 +945,7 @@ def cancel_payment(payment_request_id: str):
             raise Refused("PARAM_ILLEGAL", "reason must be a string", 400)
         return jsonify(close_by_merchant(sim, payment_request_id, reason)), 202
     except Refused as exc:
-        return _error(exc.message, exc.http_status, exc.code)
+        return control_error(exc.message, exc.http_status, exc.code)
 
 
 @bp.post("/payments/<payment_request_id>/refunds")
@@ -964,7 +955,7 @@ def create_refund(payment_request_id: str):
     try:
         return jsonify(request_refund(sim, payment_request_id, _body())), 202
     except Refused as exc:
-        return _error(exc.message, exc.http_status, exc.code)
+        return control_error(exc.message, exc.http_status, exc.code)
 
 
 @bp.get("/payments/<payment_request_id>/refunds")
@@ -972,7 +963,7 @@ def list_refunds(payment_request_id: str):
     """The refunds of one payment."""
     sim = current()
     if sim.payments.get_record(payment_request_id) is None:
-        return _error(f"no payment {payment_request_id!r}", 404, "ORDER_NOT_EXIST")
+        return control_error(f"no payment {payment_request_id!r}", 404, "ORDER_NOT_EXIST")
     return jsonify({"refunds": refunds_for(sim, payment_request_id)})
 
 

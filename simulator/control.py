@@ -7,12 +7,12 @@ unknown id 404 `{"error"}`. It is not journaled (the journal records protocol ex
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
 import simulator
 from simulator import faults
+from simulator.control_io import control_error, request_json
 from simulator.db import metadata
 from simulator.keys import ParticipantError
 from simulator.payments import OrderError
@@ -24,24 +24,6 @@ bp = Blueprint("control", __name__, url_prefix="/_sim")
 # The seed (POST /_sim/seed) is kept too, its draws counted from 0 again: after a reset the
 # same scenario gets the same ids.
 KEPT_BY_RESET = {"participants", "sim_clock", "sim_seed"}
-
-
-def _error(message: str, status: int = 400, code: str | None = None) -> tuple[Response, int]:
-    body: dict[str, Any] = {"error": message}
-    if code:
-        body["code"] = code
-    return jsonify(body), status
-
-
-def _json_body() -> Any:
-    """The request's JSON body ({} when empty); raises ValueError when it is not JSON."""
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    body = request.get_json(force=True, silent=True)
-    if body is None:
-        raise ValueError("the body is not valid JSON")
-    return body
 
 
 @bp.get("/health")
@@ -67,13 +49,13 @@ def reset():
     """
     sim = current()
     try:
-        body = _json_body()
+        body = request_json()
     except ValueError as exc:
-        return _error(str(exc))
+        return control_error(str(exc))
     client_id = request.args.get("clientId")
     if client_id:
         if sim.keys.participant(client_id) is None:
-            return _error(f"no participant {client_id!r}", 404)
+            return control_error(f"no participant {client_id!r}", 404)
         deleted = faults.reset_client(sim, client_id)
         return jsonify({"status": "reset", "clientId": client_id, "deleted": deleted})
     wipe_participants = bool(isinstance(body, dict) and body.get("participants"))
@@ -98,7 +80,7 @@ def get_participant(client_id: str):
     """One participant with the binding field names."""
     found = current().keys.participant(client_id)
     if found is None:
-        return _error(f"no participant {client_id!r}", 404)
+        return control_error(f"no participant {client_id!r}", 404)
     return jsonify(found)
 
 
@@ -106,22 +88,22 @@ def get_participant(client_id: str):
 def put_participant(client_id: str):
     """Register or update a participant (fields not given keep their value or default)."""
     try:
-        body = _json_body()
+        body = request_json()
         return jsonify(current().keys.put_participant(client_id, body))
     except (ValueError, ParticipantError) as exc:
-        return _error(str(exc), code="PARAM_ILLEGAL")
+        return control_error(str(exc), code="PARAM_ILLEGAL")
 
 
 @bp.post("/orders")
 def create_order():
     """The merchant front door: create a cashier order for a wallet."""
     try:
-        body = _json_body()
+        body = request_json()
         return jsonify(current().payments.create_order(body)), 201
     except OrderError as exc:
-        return _error(str(exc), code=exc.code)
+        return control_error(str(exc), code=exc.code)
     except ValueError as exc:
-        return _error(str(exc), code="PARAM_ILLEGAL")
+        return control_error(str(exc), code="PARAM_ILLEGAL")
 
 
 @bp.get("/orders/<payment_request_id>/qr.svg")
@@ -131,7 +113,7 @@ def order_qr(payment_request_id: str):
 
     record = current().payments.get_record(payment_request_id)
     if record is None:
-        return _error(f"no payment {payment_request_id!r}", 404)
+        return control_error(f"no payment {payment_request_id!r}", 404)
     out = io.BytesIO()
     segno.make(record["code_value"], error="m").save(out, kind="svg", scale=6, border=2)
     return Response(out.getvalue(), mimetype="image/svg+xml")
@@ -143,9 +125,9 @@ def list_payments():
     try:
         limit = int(request.args.get("limit", 50))
     except ValueError:
-        return _error("limit must be a whole number")
+        return control_error("limit must be a whole number")
     if not 0 < limit <= 1000:
-        return _error("limit must be between 1 and 1000")
+        return control_error("limit must be between 1 and 1000")
     items = current().payments.list(limit=limit, client_id=request.args.get("clientId"))
     return jsonify({"payments": items})
 
@@ -155,7 +137,7 @@ def get_payment(payment_request_id: str):
     """One payment: state, amounts and every exchange about it."""
     view = current().payments.get_view(payment_request_id)
     if view is None:
-        return _error(f"no payment {payment_request_id!r}", 404)
+        return control_error(f"no payment {payment_request_id!r}", 404)
     return jsonify(view)
 
 
@@ -181,7 +163,7 @@ def openapi():
     try:
         from contracts import openapi as builder
     except ImportError:  # pragma: no cover - contracts.openapi is another engineer's module
-        return _error("contracts.openapi is not available", 501)
+        return control_error("contracts.openapi is not available", 501)
     return jsonify(builder.build("alipayplus"))
 
 
@@ -195,14 +177,14 @@ def get_code_rules():
 def put_code_rules():
     """Replace the code rules (a new version: given, or generated)."""
     try:
-        body = _json_body()
+        body = request_json()
         if not isinstance(body, dict) or "codeRules" not in body:
             raise ValueError('send {"codeRules": [...], "version": "optional"}')
         return jsonify(
             current().payments.code_rules.replace(body["codeRules"], body.get("version"))
         )
     except ValueError as exc:
-        return _error(str(exc), code="PARAM_ILLEGAL")
+        return control_error(str(exc), code="PARAM_ILLEGAL")
 
 
 def init_app(app):

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from contracts import magic
+from simulator.control_io import control_error, request_json
 from simulator.faults.effects import EFFECTS, RuleError
 from simulator.state import current
 
@@ -16,17 +17,11 @@ bp = Blueprint("faults", __name__, url_prefix="/_sim")
 
 
 def _error(message: str, status: int = 400) -> tuple[Any, int]:
-    return jsonify({"error": message, "code": "PARAM_ILLEGAL" if status == 400 else None}), status
+    return control_error(message, status, "PARAM_ILLEGAL" if status == 400 else None)
 
 
 def _json() -> Any:
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    body = request.get_json(force=True, silent=True)
-    if body is None:
-        raise RuleError("the body is not valid JSON")
-    return body
+    return request_json(RuleError)
 
 
 @bp.get("/faults")

@@ -377,8 +377,6 @@ ENCODED_LOWER = SIG.replace("+", "%2b").replace("/", "%2f").replace("=", "%3d")
         f"algorithm=RSA256 , keyVersion=1 ,  signature={ENCODED_UPPER} ",
         f"signature={ENCODED_UPPER},algorithm=RSA256,keyVersion=1",
         f"keyVersion=1, signature={ENCODED_UPPER}, algorithm=RSA256",
-        f"algorithm=RSA256,keyVersion=1,signature={SIG}",
-        f"algorithm=RSA256, keyVersion=1, signature={SIG}",
         f"algorithm=RSA256,keyVersion=1,signature={ENCODED_LOWER}",
         f"algorithm=rsa256,keyversion=1,signature={ENCODED_LOWER}",
         f"algorithm=RSA256,signature={ENCODED_UPPER}",
@@ -389,8 +387,35 @@ def test_parse_signature_header_accepts_every_variant(header: str) -> None:
     assert signing.parse_signature_header(header) == SignatureHeader("RSA256", "1", SIG)
 
 
+# raw standard base64 without '+' reads the same once URL-decoded, as it does in every SDK
+RAW_NO_PLUS = SIG.replace("+", "A")
+
+
+@pytest.mark.parametrize("sep", [",", ", "])
+def test_raw_base64_without_plus_decodes_to_itself(sep: str) -> None:
+    header = f"algorithm=RSA256{sep}keyVersion=1{sep}signature={RAW_NO_PLUS}"
+    assert signing.parse_signature_header(header) == SignatureHeader("RSA256", "1", RAW_NO_PLUS)
+
+
+@pytest.mark.parametrize("sep", [",", ", "])
+def test_raw_base64_with_plus_must_be_url_encoded(sep: str) -> None:
+    header = f"algorithm=RSA256{sep}keyVersion=1{sep}signature={SIG}"
+    with pytest.raises(SignatureError, match="must be URL-encoded"):
+        signing.parse_signature_header(header)
+    parsed = signing.parse_signature_header(header, lenient=True)
+    assert (parsed.signature, parsed.key_version) == (SIG, "1")
+    assert parsed.warning is not None and "not URL-encoded" in parsed.warning
+
+
+def test_a_url_encoded_header_has_no_warning() -> None:
+    header = f"algorithm=RSA256,keyVersion=1,signature={ENCODED_UPPER}"
+    assert signing.parse_signature_header(header, lenient=True).warning is None
+
+
 def test_parse_signature_header_keeps_the_key_version() -> None:
-    parsed = signing.parse_signature_header(f"algorithm=RSA256, keyVersion=2, signature={SIG}")
+    parsed = signing.parse_signature_header(
+        f"algorithm=RSA256, keyVersion=2, signature={ENCODED_UPPER}"
+    )
     assert parsed.key_version == "2"
     with pytest.raises(AttributeError):
         parsed.key_version = "3"  # type: ignore[misc]
@@ -415,8 +440,8 @@ def test_parse_signature_header_keeps_the_key_version() -> None:
             "'testing_signature' has '-' or '_'",
         ),
         (f"algorithm=RSA256,keyVersion=1,signature={SIG.replace('+', ' ')}", "form-decoded"),
-        (f"algorithm=RSA256,keyVersion=1,signature={SIG[:-1]}", "not padded base64"),
-        (f"algorithm=RSA256,keyVersion=1,signature={SIG.rstrip('=')}", "not padded base64"),
+        (f"algorithm=RSA256,keyVersion=1,signature={RAW_NO_PLUS[:-1]}", "not padded base64"),
+        (f"algorithm=RSA256,keyVersion=1,signature={RAW_NO_PLUS.rstrip('=')}", "not padded base64"),
         ("algorithm=RSA256,keyVersion=1,signature=ab-_cd", "URL-safe base64"),
         ("algorithm=RSA256,keyVersion=1,signature=ab*cd", "'ab\\*cd' is not base64"),
         ("algorithm=RSA256,keyVersion=1,signature=%ZZ%2B", "not base64"),
@@ -434,7 +459,8 @@ def test_lenient_mode_reads_url_safe_unpadded_base64(key: signing.RSAPrivateKey)
     header = f"algorithm=RSA256,keyVersion=1,signature={urlsafe}"
     with pytest.raises(SignatureError, match="URL-safe"):
         signing.parse_signature_header(header)
-    assert signing.parse_signature_header(header, lenient=True).signature == value
+    lenient = signing.parse_signature_header(header, lenient=True)
+    assert lenient.signature == value and lenient.warning is not None
     with pytest.raises(SignatureError, match="not base64"):
         signing.parse_signature_header("algorithm=RSA256,signature=a", lenient=True)
 
@@ -510,3 +536,27 @@ def test_verify_headers_names_what_is_missing_or_wrong(
         signing.verify_headers(pub, NOTIFY, headers, BODY, client_id="SOMEONE_ELSE")
     with pytest.raises(SignatureError, match="does not verify"):
         signing.verify_headers(pub, NOTIFY, headers, BODY + b" ")
+
+
+def _signed_with_a_plus(key: signing.RSAPrivateKey) -> tuple[bytes, str]:
+    """A body whose signature's base64 contains '+', and that signature (found by trying)."""
+    for n in range(200):
+        body = b'{"paymentRequestId":"P%d"}' % n
+        value = signing.sign(key, "POST", UIP, CLIENT, TIME, body)
+        if "+" in value:
+            return body, value
+    raise AssertionError("no signature with '+' in 200 tries")
+
+
+def test_a_request_signed_with_raw_base64_plus_is_refused_url_encoded_accepted(
+    key: signing.RSAPrivateKey,
+) -> None:
+    body, value = _signed_with_a_plus(key)
+    headers = {"Client-Id": CLIENT, "Request-Time": TIME}
+    raw = {**headers, "Signature": f"algorithm=RSA256,keyVersion=1,signature={value}"}
+    with pytest.raises(SignatureError, match="must be URL-encoded"):
+        signing.verify_headers(key.public_key(), UIP, raw, body)
+    assert signing.verify_headers(key.public_key(), UIP, raw, body, lenient=True).warning
+    encoded = {**headers, "Signature": signing.format_signature_header(value)}
+    parsed = signing.verify_headers(key.public_key(), UIP, encoded, body)
+    assert (parsed.signature, parsed.warning) == (value, None)

@@ -27,177 +27,32 @@ scripts and blocks (``\\p{IsLatin}``, ``\\p{InGreek}``), binary properties and t
 
 from __future__ import annotations
 
-import json
 import re
-import sys
-import unicodedata
-from dataclasses import dataclass, replace
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 
-TERMINATORS = "\n\r\x85\u2028\u2029"
-HSPACE = " \t\xa0\u1680\u180e\u2000-\u200a\u202f\u205f\u3000"
-VSPACE = "\n\x0b\f\r\x85\u2028\u2029"
+from contracts.codes.java_classes import JavaFlags, JavaRegexError, escape_body
+from contracts.codes.java_escapes import EscapeTranslation
+
+__all__ = ["JavaRegexError", "compile_java", "java_matches", "translate"]
+
 FLAG_LETTERS = "idmsuxU"
+_BLANKS = " \t\n\x0b\f\r"
 
 
-class JavaRegexError(ValueError):
-    """The Java pattern is invalid or uses a feature this translation does not support."""
-
-
-@dataclass(frozen=True)
-class _Flags:
-    i: bool = False
-    d: bool = False  # UNIX_LINES: only \n is a line terminator
-    m: bool = False
-    s: bool = False
-    u: bool = False  # UNICODE_CASE
-    U: bool = False  # UNICODE_CHARACTER_CLASS (also implies UNICODE_CASE)
-    x: bool = False
-
-    def with_letters(self, on: str, off: str) -> _Flags:
-        changes: dict[str, bool] = dict.fromkeys(on, True) | dict.fromkeys(off, False)
-        return replace(self, **changes)
-
-    def terminators(self) -> str:
-        return "\n" if self.d else TERMINATORS
-
-
-@cache
-def _named_classes() -> dict[str, str]:
-    text = resources.files(__package__).joinpath("data/java_regex_classes.json").read_text("utf-8")
-    return dict(json.loads(text)["classes"])
-
-
-@cache
-def _all_category_ranges() -> dict[str, tuple[tuple[int, int], ...]]:
-    """Code-point ranges of every two-letter Unicode general category, in one pass."""
-    ranges: dict[str, list[tuple[int, int]]] = {}
-    category = unicodedata.category
-    current, start = category("\0"), 0
-    for cp in range(1, sys.maxunicode + 1):
-        cat = category(chr(cp))
-        if cat != current:
-            ranges.setdefault(current, []).append((start, cp - 1))
-            current, start = cat, cp
-    ranges.setdefault(current, []).append((start, sys.maxunicode))
-    return {cat: tuple(r) for cat, r in ranges.items()}
-
-
-@cache
-def _category_ranges(category: str) -> tuple[tuple[int, int], ...]:
-    """Code-point ranges whose Unicode general category starts with `category` (L, Lu, Nd...)."""
-    return _merge(*(rs for cat, rs in _all_category_ranges().items() if cat.startswith(category)))
-
-
-def _complement(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
-    out, nxt = [], 0
-    for lo, hi in ranges:
-        if lo > nxt:
-            out.append((nxt, lo - 1))
-        nxt = hi + 1
-    if nxt <= sys.maxunicode:
-        out.append((nxt, sys.maxunicode))
-    return tuple(out)
-
-
-def _ranges_body(ranges: tuple[tuple[int, int], ...]) -> str:
-    parts = []
-    for lo, hi in ranges:
-        parts.append(
-            _class_char(chr(lo)) if lo == hi else f"{_class_char(chr(lo))}-{_class_char(chr(hi))}"
-        )
-    return "".join(parts)
-
-
-def _class_char(c: str) -> str:
-    """One character written safely inside a Python character class."""
-    if c.isalnum() and c.isascii():
-        return c
-    return f"\\U{ord(c):08x}" if ord(c) > 0xFFFF else f"\\u{ord(c):04x}"
-
-
-_CATEGORIES = {
-    "L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No",
-    "P", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "S", "Sm", "Sc", "Sk", "So",
-    "Z", "Zs", "Zl", "Zp", "C", "Cc", "Cf", "Cs", "Co", "Cn",
-}  # fmt: skip
-
-
-def _property_body(name: str, negated: bool, case_insensitive: bool = False) -> str:
-    """Class body (no brackets) for \\p{name} / \\P{name}.
-
-    Under CASE_INSENSITIVE Java widens \\p{Lu}, \\p{Ll} and \\p{Lt} to every cased letter
-    (Lu, Ll, Lt) and \\p{Upper}, \\p{Lower} to both ASCII cases.
-    """
-    named = _named_classes()
-    key = name
-    for lead in ("gc=", "general_category=", "Is"):
-        if key.startswith(lead) and key[len(lead) :] in _CATEGORIES:
-            key = key[len(lead) :]
-            break
-    if key in _CATEGORIES:
-        if case_insensitive and key in ("Lu", "Ll", "Lt"):
-            ranges = _merge(_category_ranges("Lu"), _category_ranges("Ll"), _category_ranges("Lt"))
-        else:
-            ranges = _category_ranges(key)
-    elif name in named:
-        body = "a-zA-Z" if case_insensitive and name in ("Upper", "Lower") else named[name]
-        if not negated:
-            return body
-        ranges = _body_ranges(body)
-    else:
-        raise JavaRegexError(f"unsupported character property \\p{{{name}}}")
-    return _ranges_body(_complement(ranges) if negated else ranges)
-
-
-def _merge(*groups: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
-    out: list[tuple[int, int]] = []
-    for lo, hi in sorted(r for group in groups for r in group):
-        if out and lo <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(hi, out[-1][1]))
-        else:
-            out.append((lo, hi))
-    return tuple(out)
-
-
-@cache
-def _word_body() -> str:
-    """Java's (before 19) \\b word characters: letters, decimal digits, '_', and non-spacing
-    marks (counted as part of the letter they follow)."""
-    return "_" + _ranges_body(
-        _merge(_category_ranges("L"), _category_ranges("Nd"), _category_ranges("Mn"))
-    )
-
-
-@lru_cache(maxsize=64)
-def _body_ranges(body: str) -> tuple[tuple[int, int], ...]:
-    """Ranges matched by a (small, ASCII-range) class body, for negating named classes."""
-    compiled = re.compile(f"[{body}]")
-    cps = [cp for cp in range(0x10000) if compiled.match(chr(cp))]
-    ranges: list[tuple[int, int]] = []
-    for cp in cps:
-        if ranges and ranges[-1][1] == cp - 1:
-            ranges[-1] = (ranges[-1][0], cp)
-        else:
-            ranges.append((cp, cp))
-    return tuple(ranges)
-
-
-class _Translator:
+class _Translator(EscapeTranslation):
     def __init__(self, pattern: str) -> None:
         self.p = pattern
         self.i = 0
         self.out: list[str] = []
         # One frame per open group: [flags, number of scoped flag groups opened inside it,
         # flags at the frame's start (to reopen after '|')].
-        self.frames: list[list] = [[_Flags(), 0, [], None]]
+        self.frames: list[list] = [[JavaFlags(), 0, [], None]]
         self.groups_opened = 0
         self.groups_closed: set[int] = set()
 
     # -- helpers -----------------------------------------------------------------------------
     @property
-    def flags(self) -> _Flags:
+    def flags(self) -> JavaFlags:
         return self.frames[-1][0]
 
     def peek(self, n: int = 0) -> str:
@@ -218,55 +73,60 @@ class _Translator:
     # -- outside classes -----------------------------------------------------------------------
     def step(self) -> None:
         c = self.p[self.i]
-        flags = self.flags
-        if flags.x and c in " \t\n\x0b\f\r":
+        if self.flags.x and c in _BLANKS:
             self.i += 1
-        elif flags.x and c == "#":
+        elif self.flags.x and c == "#":
             while self.i < len(self.p) and self.p[self.i] not in "\n\r":
                 self.i += 1
-        elif c == "\\":
-            self.out.append(self.escape(in_class=False))
-        elif c == "[":
-            self.out.append(self.char_class())
-        elif c == "(":
-            self.open_group()
-        elif c == ")":
-            if len(self.frames) == 1:
-                raise self.error("unmatched ')'")
-            frame = self.frames.pop()
-            self.out.append(")" * frame[1] + ")")
-            if frame[3] is not None:
-                self.groups_closed.add(frame[3])
-            self.i += 1
-        elif c == "|":
-            frame = self.frames[-1]
-            self.out.append(")" * frame[1] + "|")
-            self.out.extend(frame[2])
-            self.i += 1
-        elif c == ".":
-            if flags.s:
-                self.out.append("(?s:.)")
-            else:
-                self.out.append(f"[^{_escape_body(flags.terminators())}]")
-            self.i += 1
-        elif c == "$":
-            self.out.append(self.dollar(multiline=flags.m))
-            self.i += 1
-        elif c == "^":
-            self.out.append(self.caret() if flags.m else r"(?:\A)")
-            self.i += 1
-        elif c == "{":
-            m = re.match(r"\{\d+(?:,\d*)?\}", self.p[self.i :])
-            if not m:
-                raise self.error("illegal repetition")  # Java has no literal '{' here
-            self.out.append(m.group(0))
-            self.i += m.end()
+        elif c in _STEPS:
+            _STEPS[c](self)
         else:
             self.out.append(c)
             self.i += 1
 
+    def _step_escape(self) -> None:
+        self.out.append(self.escape(in_class=False))
+
+    def _step_class(self) -> None:
+        self.out.append(self.char_class())
+
+    def _close_group(self) -> None:
+        if len(self.frames) == 1:
+            raise self.error("unmatched ')'")
+        frame = self.frames.pop()
+        self.out.append(")" * frame[1] + ")")
+        if frame[3] is not None:
+            self.groups_closed.add(frame[3])
+        self.i += 1
+
+    def _alternative(self) -> None:
+        frame = self.frames[-1]
+        self.out.append(")" * frame[1] + "|")
+        self.out.extend(frame[2])
+        self.i += 1
+
+    def _dot(self) -> None:
+        flags = self.flags
+        self.out.append("(?s:.)" if flags.s else f"[^{escape_body(flags.terminators())}]")
+        self.i += 1
+
+    def _end_anchor(self) -> None:
+        self.out.append(self.dollar(multiline=self.flags.m))
+        self.i += 1
+
+    def _start_anchor(self) -> None:
+        self.out.append(self.caret() if self.flags.m else r"(?:\A)")
+        self.i += 1
+
+    def _repetition(self) -> None:
+        m = re.match(r"\{\d+(?:,\d*)?\}", self.p[self.i :])
+        if not m:
+            raise self.error("illegal repetition")  # Java has no literal '{' here
+        self.out.append(m.group(0))
+        self.i += m.end()
+
     def dollar(self, multiline: bool) -> str:
-        t = _escape_body(self.flags.terminators())
+        t = escape_body(self.flags.terminators())
         if multiline:
             return f"(?=[{t}]|\\Z)"
         if self.flags.d:
@@ -321,107 +181,12 @@ class _Translator:
         self.frames.append([self.flags, 0, [], self.groups_opened])
 
     @staticmethod
-    def scoped_prefix(flags: _Flags) -> str:
+    def scoped_prefix(flags: JavaFlags) -> str:
         """A Python scoped-flag group opening for what Python itself must handle (i, u)."""
         unicode = flags.U or (flags.u and flags.i)
         on = ("i" if flags.i else "") + ("u" if unicode else "")
         off = "" if flags.i else "i"
         return f"(?{on}-{off}:" if off else f"(?{on}:"
-
-    # -- escapes -------------------------------------------------------------------------------
-    def escape(self, in_class: bool) -> str:
-        p = self.p
-        c = self.peek(1)
-        if not c:
-            raise self.error("trailing backslash")
-        self.i += 2
-        if c == "Q":
-            end = p.find("\\E", self.i)
-            text = p[self.i :] if end < 0 else p[self.i : end]
-            self.i = len(p) if end < 0 else end + 2
-            return "".join(_class_char(ch) for ch in text) if in_class else re.escape(text)
-        if c in "pP":
-            if self.peek() == "{":
-                end = p.find("}", self.i)
-                if end < 0:
-                    raise self.error("unclosed \\p{")
-                name = p[self.i + 1 : end]
-                self.i = end + 1
-            else:
-                name = self.peek()
-                self.i += 1
-            body = _property_body(name, negated=(c == "P"), case_insensitive=self.flags.i)
-            return body if in_class else f"[{body}]"
-        if c in "hHvV":
-            body = _escape_body(VSPACE) if c in "vV" else HSPACE
-            if c.isupper():
-                if in_class:
-                    raise self.error(f"\\{c} inside a class is not supported")
-                return f"[^{body}]"
-            return body if in_class else f"[{body}]"
-        if c == "R":
-            if in_class:
-                raise self.error("\\R inside a class")
-            return "(?:\\r\\n|[" + _escape_body(VSPACE) + "])"
-        if c == "z":
-            return r"(?:\Z)"  # assertions go in a group: Java lets them take a quantifier
-        if c in "bB" and not in_class and not p.startswith("{g}", self.i):
-            w = _word_body()
-            if c == "b":
-                return f"(?:(?<=[{w}])(?![{w}])|(?<![{w}])(?=[{w}]))"
-            return f"(?:(?<=[{w}])(?=[{w}])|(?<![{w}])(?![{w}]))"
-        if c == "A":
-            return r"(?:\A)"
-        if c in "wWdDsS" and not in_class and self._ascii_in_unicode_scope():
-            # Inside a Python (?u) scope (kept for Unicode case folding) \w, \d, \s would turn
-            # Unicode; Java keeps them ASCII and does not case-fold them.
-            body = {"w": "a-zA-Z0-9_", "d": "0-9", "s": " \\t\\n\\x0b\\f\\r"}[c.lower()]
-            return f"(?-i:[{'^' if c.isupper() else ''}{body}])"
-        if c == "Z":
-            return self.dollar(multiline=False)
-        if c == "e":
-            return r"\x1b"
-        if c == "c":
-            ctrl = self.peek()
-            if not ctrl:
-                raise self.error("\\c without a character")
-            self.i += 1
-            return _class_char(chr(ord(ctrl) ^ 64))
-        if c == "0":
-            m = re.match(r"[0-3][0-7]{2}|[0-7]{1,2}", p[self.i :])
-            if not m:
-                raise self.error("illegal octal escape")
-            self.i += m.end()
-            return _class_char(chr(int(m.group(0), 8)))
-        if c == "x" and self.peek() == "{":
-            end = p.find("}", self.i)
-            try:
-                cp = int(p[self.i + 1 : end], 16)
-                char = chr(cp)
-            except ValueError as exc:
-                raise self.error("illegal \\x{...} escape") from exc
-            self.i = end + 1
-            return _class_char(char)
-        if c == "k":
-            m = re.match(r"<([A-Za-z][A-Za-z0-9]*)>", p[self.i :])
-            if not m or in_class:
-                raise self.error("illegal \\k escape")
-            self.i += m.end()
-            return f"(?P={m.group(1)})"
-        if c in "123456789" and not in_class:
-            return self.backreference(int(c))
-        if c in "GX" or (c == "b" and p.startswith("{g}", self.i)):
-            raise self.error(f"\\{c} is not supported")
-        if c == "b" and in_class:
-            raise self.error("\\b inside a class")
-        if c.isascii() and c.isalpha() and c not in "tnrfaxudDsSwWbBAN":
-            raise self.error(f"illegal escape \\{c}")
-        return "\\" + c
-
-    def _ascii_in_unicode_scope(self) -> bool:
-        """Inside a Python (?iu) scope, where Java's ASCII \\w \\d \\s need spelling out."""
-        flags = self.flags
-        return flags.i and flags.u and not flags.U
 
     def backreference(self, number: int) -> str:
         """Java reads more digits only while they name an existing group; a reference to a
@@ -490,8 +255,17 @@ class _Translator:
         return f"(?:(?!{inner})(?s:.))" if negated else f"(?:{inner})"
 
 
-def _escape_body(chars: str) -> str:
-    return "".join(_class_char(c) for c in chars)
+_STEPS = {
+    "\\": _Translator._step_escape,
+    "[": _Translator._step_class,
+    "(": _Translator.open_group,
+    ")": _Translator._close_group,
+    "|": _Translator._alternative,
+    ".": _Translator._dot,
+    "$": _Translator._end_anchor,
+    "^": _Translator._start_anchor,
+    "{": _Translator._repetition,
+}
 
 
 def translate(pattern: str) -> str:

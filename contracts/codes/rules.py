@@ -228,6 +228,12 @@ def _emv_from_match_pattern(match_pattern: Mapping[str, Any]) -> EmvMatcher:
                 template_rules.append(
                     (_tag(sub_tag, "merchantMaiRestrictions key"), ValuePattern.parse(value))
                 )
+    field_rules = _root_field_rules(match_pattern) + _accurate_tag_rules(match_pattern)
+    return EmvMatcher(tuple(template_rules), tuple(primitive_tags), tuple(field_rules))
+
+
+def _root_field_rules(match_pattern: Mapping[str, Any]) -> list[tuple[str, ValuePattern]]:
+    """Constraints on root fields (00, 01, 52-61) and sub-fields of templates (62.05...)."""
     field_rules: list[tuple[str, ValuePattern]] = []
     for name, tag in root_field_tags().items():
         value = match_pattern.get(name)
@@ -238,6 +244,11 @@ def _emv_from_match_pattern(match_pattern: Mapping[str, Any]) -> EmvMatcher:
                 if isinstance(sub_value, str) and sub_value:
                     path = f"{tag}.{_tag(sub_tag, name + ' key')}"
                     field_rules.append((path, ValuePattern.parse(sub_value)))
+    return field_rules
+
+
+def _accurate_tag_rules(match_pattern: Mapping[str, Any]) -> list[tuple[str, ValuePattern]]:
+    """`accurateTagRules`: an object (or JSON text, or a list of {tag, value}) of tag paths."""
     accurate = match_pattern.get("accurateTagRules") or {}
     if isinstance(accurate, str):  # nested JSON text, as the rest of extendInfo
         accurate = _json_object(accurate, "accurateTagRules") or {}
@@ -247,6 +258,7 @@ def _emv_from_match_pattern(match_pattern: Mapping[str, Any]) -> EmvMatcher:
         }
     if not isinstance(accurate, Mapping):
         raise RuleError("accurateTagRules must be an object or a list of {tag, value}")
+    field_rules: list[tuple[str, ValuePattern]] = []
     for path, value in accurate.items():
         if (
             not isinstance(path, str)
@@ -256,4 +268,4 @@ def _emv_from_match_pattern(match_pattern: Mapping[str, Any]) -> EmvMatcher:
             raise RuleError(f"accurateTagRules key {path!r} is not a tag path like '59' or '62.05'")
         if isinstance(value, str) and value:
             field_rules.append((path, ValuePattern.parse(value)))
-    return EmvMatcher(tuple(template_rules), tuple(primitive_tags), tuple(field_rules))
+    return field_rules

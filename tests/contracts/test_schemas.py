@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -144,6 +145,23 @@ def test_wire_values_are_strings() -> None:
 def test_every_sample_message_validates(path: Path) -> None:
     api, kind, _name, _ext = path.name.split(".")
     message = json.loads(path.read_text(encoding="utf-8"))
+    assert validate(api, kind, message) == []
+
+
+def _with_unknown_fields(node: Any) -> Any:
+    """A copy with an unknown member added to every object (a later Alipay+ release)."""
+    if isinstance(node, dict):
+        return {**{k: _with_unknown_fields(v) for k, v in node.items()}, "zzFutureField": "x"}
+    if isinstance(node, list):
+        return [_with_unknown_fields(v) for v in node]
+    return node
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_unknown_fields_anywhere_are_accepted(path: Path) -> None:
+    # Forward compatibility: no schema closes its objects (no additionalProperties: false).
+    api, kind, _name, _ext = path.name.split(".")
+    message = _with_unknown_fields(json.loads(path.read_text(encoding="utf-8")))
     assert validate(api, kind, message) == []
 
 

@@ -141,7 +141,7 @@ def test_notifications_carry_catalogue_codes_and_final_results(message: dict) ->
     assert result["resultStatus"] in ("S", "F")
     if result["resultStatus"] == "S":
         assert result["resultCode"] == "SUCCESS"
-        assert {"paymentId", "paymentAmount", "paymentTime"} <= message.keys()
+        assert {"paymentId", "paymentAmount"} <= message.keys()
 
 
 def test_the_interesting_cases_are_reachable() -> None:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
-DEFAULT_URL = os.environ.get("APLUS_SIM_URL", "http://127.0.0.1:8360")
+from simulator.cli import client
 
 EXAMPLES = """examples:
   aplus-sim clock                          # the simulator's time and the jobs waiting on it
   aplus-sim clock advance --seconds 600    # jump past a 10-minute expiry; due jobs run first
   aplus-sim clock advance --to 2026-01-05T11:10:00+08:00
-  aplus-sim clock --url http://127.0.0.1:9000 --json
+  aplus-sim clock --sim http://127.0.0.1:8360 --json
 
 Only a simulator started with --clock virtual can be moved. Advancing runs every job that falls
 due (inquiry polls, cancellations, refunds), in time order, before the command returns.
@@ -28,14 +27,14 @@ def register(subparsers: Any) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    clock.add_argument("--url", default=DEFAULT_URL, help="the simulator's base URL")
+    client.add_sim_option(clock)
     clock.add_argument("--json", action="store_true", help="print the answer as JSON")
     actions = clock.add_subparsers(dest="clock_command", metavar="ACTION")
     advance = actions.add_parser("advance", help="move a virtual clock forward")
     step = advance.add_mutually_exclusive_group(required=True)
     step.add_argument("--seconds", type=float, help="how far to move")
     step.add_argument("--to", help="ISO 8601 time with an offset to move to")
-    advance.add_argument("--url", default=argparse.SUPPRESS, help="the simulator's base URL")
+    advance.add_argument("--sim", "--url", dest="sim", default=argparse.SUPPRESS, metavar="URL")
     advance.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     advance.set_defaults(func=run_advance)
     clock.set_defaults(func=run_show)
@@ -51,12 +50,7 @@ def _print(answer: dict[str, Any], as_json: bool) -> None:
 
 
 def _request(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-    import requests
-
-    try:
-        response = requests.request(method, url, json=body, timeout=120)
-    except requests.RequestException as exc:
-        raise SystemExit(f"aplus-sim clock: cannot reach {url}: {exc}") from None
+    response = client.request(method, url, json=body, timeout=600)
     try:
         return response.status_code, response.json()
     except ValueError:
@@ -65,7 +59,7 @@ def _request(method: str, url: str, body: dict[str, Any] | None = None) -> tuple
 
 def run_show(args: argparse.Namespace) -> int:
     """GET /_sim/clock."""
-    status, answer = _request("GET", f"{args.url.rstrip('/')}/_sim/clock")
+    status, answer = _request("GET", f"{client.resolve_url(args.sim)}/_sim/clock")
     _print(answer, args.json)
     return 0 if status == 200 else 1
 
@@ -73,6 +67,6 @@ def run_show(args: argparse.Namespace) -> int:
 def run_advance(args: argparse.Namespace) -> int:
     """POST /_sim/clock/advance with seconds or a target time."""
     body: dict[str, Any] = {"seconds": args.seconds} if args.to is None else {"to": args.to}
-    status, answer = _request("POST", f"{args.url.rstrip('/')}/_sim/clock/advance", body)
+    status, answer = _request("POST", f"{client.resolve_url(args.sim)}/_sim/clock/advance", body)
     _print(answer, args.json)
     return 0 if status == 200 else 1

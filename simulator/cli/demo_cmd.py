@@ -110,9 +110,12 @@ def _die_with_parent(parent: int) -> Callable[[], None]:
 
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        return lambda: None
+        return lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     def arm() -> None:
+        # An ignored SIGINT is inherited across exec: give the servers back the default, so
+        # the SIGINT that stop() sends ends them even when the demo was started with `cmd &`.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
         if os.getppid() != parent:  # the demo died before prctl took effect
             os.kill(os.getpid(), signal.SIGTERM)

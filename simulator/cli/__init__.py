@@ -24,6 +24,7 @@ COMMANDS = (
     ("keys", "simulator.cli.server_cmds", "show the default MPP's Client-Id and keys"),
     ("order", "simulator.cli.server_cmds", "merchant orders"),
     ("call", "simulator.cli.call_cmd", "sign and send an Alipay+ API request, verify the answer"),
+    ("payment", "simulator.cli.payment_cmd", "show, cancel or refund a payment"),
     ("clock", "simulator.cli.clock_cmd", "show or move the simulator's clock"),
     (
         "fault",

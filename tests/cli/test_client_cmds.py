@@ -170,3 +170,20 @@ def test_help_imports_no_command_module():
         result.stdout.strip()
         == "['simulator.cli', 'simulator.cli.client', 'simulator.serving'] True"
     ), result.stdout + result.stderr
+
+
+def test_payment_cancel_and_refund_as_the_merchant(served, capsys):
+    url, _ = served
+    create = ["order", "create", "--amount", "1000", "--currency", "JPY", "--sim", url, "--json"]
+    assert main(create) == 0
+    order = json.loads(capsys.readouterr().out)
+    pid = order["paymentRequestId"]
+    assert main(["payment", "refund", pid, "--sim", url]) == 1  # not paid: refused, said why
+    assert "ORDER_STATUS_INVALID" in capsys.readouterr().err
+    assert (
+        main(["payment", "refund", pid, "--amount", "1.5", "--currency", "JPY", "--sim", url]) == 2
+    )
+    assert main(["payment", "cancel", pid, "--reason", "customer left", "--sim", url]) == 0
+    capsys.readouterr()
+    assert main(["payment", "show", pid, "--sim", url]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "CLOSED"

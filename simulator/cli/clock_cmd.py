@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from datetime import datetime, timedelta
 from typing import Any
 
 from simulator.cli import client
@@ -64,9 +66,50 @@ def run_show(args: argparse.Namespace) -> int:
     return 0 if status == 200 else 1
 
 
+PROGRESS_EVERY = 50  # jobs between two progress lines on stderr
+
+
 def run_advance(args: argparse.Namespace) -> int:
-    """POST /_sim/clock/advance with seconds or a target time."""
+    """POST /_sim/clock/advance with seconds or a target time. With many jobs waiting, moves
+    from one due job to the next (the same jobs in the same order) and prints a progress line
+    on stderr every PROGRESS_EVERY jobs."""
+    base = client.resolve_url(args.sim)
     body: dict[str, Any] = {"seconds": args.seconds} if args.to is None else {"to": args.to}
-    status, answer = _request("POST", f"{client.resolve_url(args.sim)}/_sim/clock/advance", body)
-    _print(answer, args.json)
+    status, state = _request("GET", f"{base}/_sim/clock")
+    if (
+        status != 200
+        or state.get("mode") != "virtual"
+        or state.get("pendingJobs", 0) <= PROGRESS_EVERY
+    ):
+        status, answer = _request("POST", f"{base}/_sim/clock/advance", body)
+        _print(answer, args.json)
+        return 0 if status == 200 else 1
+    target = (
+        datetime.fromisoformat(state["now"]) + timedelta(seconds=args.seconds)
+        if args.to is None
+        else args.to
+    )
+    target_text = target if isinstance(target, str) else target.isoformat()
+    return _advance_in_steps(base, state, target_text, args.json)
+
+
+def _advance_in_steps(base: str, state: dict[str, Any], target: str, as_json: bool) -> int:
+    ran, shown, previous = 0, 0, None
+    end = datetime.fromisoformat(target.replace("Z", "+00:00"))
+    while state.get("nextJobAt") and datetime.fromisoformat(state["nextJobAt"]) <= end:
+        status, state = _request("POST", f"{base}/_sim/clock/advance", {"to": state["nextJobAt"]})
+        if status != 200:
+            _print(state, as_json)
+            return 1
+        if not state.get("jobsRun") and state.get("nextJobAt") == previous:
+            break  # a job that does not run: leave it to the final move
+        previous = state.get("nextJobAt")
+        ran += state.get("jobsRun", 0)
+        if ran - shown >= PROGRESS_EVERY:
+            shown = ran
+            print(f"clock advance: {ran} jobs run, clock at {state['now']}", file=sys.stderr)
+    status, answer = _request("POST", f"{base}/_sim/clock/advance", {"to": target})
+    if status == 200:
+        answer["jobsRun"] = ran + answer.get("jobsRun", 0)
+    _print(answer, as_json)
     return 0 if status == 200 else 1

@@ -13,16 +13,21 @@ import requests
 DEMO = "import sys; from simulator.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
-@pytest.fixture
-def demo(tmp_path):
-    """The demo on free ports; stopped with SIGINT (Ctrl-C) at the end."""
+def _popen_demo(tmp_path, **popen):
     argv = ["demo", "--sim-port", "0", "--wallet-port", "0", "--timeout", "60"]
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-c", DEMO, *argv, "--data-dir", str(tmp_path / "demo")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        **popen,
     )
+
+
+@pytest.fixture
+def demo(tmp_path):
+    """The demo on free ports; stopped with SIGINT (Ctrl-C) at the end."""
+    process = _popen_demo(tmp_path)
     first = process.stdout.readline()  # returns once the pair is ready (or the demo failed)
     try:
         yield process, first
@@ -135,14 +140,8 @@ def _alive(pid: int) -> bool:
 
 
 def _start_demo(tmp_path, **popen):
-    argv = ["demo", "--sim-port", "0", "--wallet-port", "0", "--timeout", "60"]
-    process = subprocess.Popen(
-        [sys.executable, "-c", DEMO, *argv, "--data-dir", str(tmp_path / "demo")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **popen,
-    )
+    """A started demo (process, simulator URL, wallet URL)."""
+    process = _popen_demo(tmp_path, **popen)
     first = process.stdout.readline()
     assert first.startswith("Merchant page:"), first + process.stderr.read()
     rest = "".join(process.stdout.readline() for _ in range(2))

@@ -7,15 +7,38 @@ and the default MPP exist before any worker starts (no first-start races between
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, TextIO
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any, TextIO
 
 from simulator.config import SimConfig
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Where serve/demo record the address they listen on, so client commands find it.
+ADDRESS_FILE = "address.json"
+
+
+def record_address(data_dir: Path, url: str) -> Path:
+    """Write `<data_dir>/address.json` ({"url", "pid"}); removed again by `forget_address`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / ADDRESS_FILE
+    path.write_text(json.dumps({"url": url, "pid": os.getpid()}) + "\n")
+    return path
+
+
+def forget_address(data_dir: Path) -> None:
+    """Remove the recorded address on a clean stop (only if this process wrote it)."""
+    path = data_dir / ADDRESS_FILE
+    try:
+        if json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def wsgi_app() -> Flask:
@@ -114,7 +137,11 @@ def serve(cfg: SimConfig, host: str, port: int, workers: int, out: TextIO, threa
         # lower rate and a 3x worse p99 than 4 for signed requests).
         blocking_threads=threads,
     )
-    server.serve()
+    record_address(cfg.data_dir, cfg.base_url)
+    try:
+        server.serve()
+    finally:
+        forget_address(cfg.data_dir)
     return 0
 
 

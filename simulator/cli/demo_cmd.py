@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -90,16 +89,38 @@ def _free_port(host: str) -> int:
 
 
 def _check_free(host: str, port: int, what: str) -> None:
-    """Fail early when a port is taken (else an old server could answer our health checks)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise DemoError(
-                f"{what} port {port} on {host} is in use ({exc.strerror}); stop the other "
-                f"server or choose another port (0 picks a free one)"
-            ) from None
+    """Fail early when a port is taken (else an old server could answer our health checks).
+    The check sets SO_REUSEADDR, as the servers do: a port in TIME_WAIT after a stop is free."""
+    from simulator.serving import port_problem
+
+    problem = port_problem(host, port)
+    if problem:
+        raise DemoError(
+            f"{what} port {port} on {host} is in use ({problem}); stop the other "
+            f"server or choose another port (0 picks a free one)"
+        )
+
+
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """A preexec_fn: the child gets SIGTERM when the demo process dies, even by SIGKILL
+    (Linux PR_SET_PDEATHSIG through prctl); elsewhere a no-op."""
+
+    try:  # loaded here, in the parent: nothing is imported between fork and exec
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    def arm() -> None:
+        # An ignored SIGINT is inherited across exec: give the servers back the default, so
+        # the SIGINT that stop() sends ends them even when the demo was started with `cmd &`.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the demo died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arm
 
 
 def _url(host: str, port: int) -> str:
@@ -115,6 +136,7 @@ def _start(name: str, argv: list[str], log: Path) -> Process:
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C reaches us; we stop the children ourselves
+        preexec_fn=_die_with_parent(os.getpid()),  # ... and they die with us if we are killed
     )
     handle.close()
     return Process(name, popen, log)
@@ -276,7 +298,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     def _terminate(_signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    # Both handled explicitly: a demo started with SIGINT ignored (`cmd &` in a script) still
+    # stops on Ctrl-C / kill -INT, and SIGTERM stops it the same way.
+    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         while all(p.popen.poll() is None for p in processes):
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -293,4 +317,5 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return 0
     finally:
         stop(processes)
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

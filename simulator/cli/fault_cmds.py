@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-DEFAULT_URL = "http://127.0.0.1:8360"
+from simulator.cli import client
 
 EXAMPLES = """examples:
   # the next decode is answered U/UNKNOWN_EXCEPTION (nothing is committed)
@@ -70,28 +70,28 @@ def register(subparsers: Any) -> None:
     add.add_argument("--probability", type=float, help="fire with this probability (0..1)")
     add.add_argument("--seed", type=int, help="seed of the probability draws")
     add.add_argument("--expires-at", help="ISO 8601 time (the simulator's clock) it stops at")
-    add.add_argument("--url", default=DEFAULT_URL, help="the simulator's base URL")
+    client.add_sim_option(add)
     add.set_defaults(func=run_add)
 
     listing = actions.add_parser("list", help="list rules with their fire counts")
     listing.add_argument("--client-id", help="only this wallet's rules")
     listing.add_argument("--json", action="store_true", help="print the JSON answer")
-    listing.add_argument("--url", default=DEFAULT_URL, help="the simulator's base URL")
+    client.add_sim_option(listing)
     listing.set_defaults(func=run_list)
 
     get = actions.add_parser("get", help="show one rule")
     get.add_argument("id", type=int)
-    get.add_argument("--url", default=DEFAULT_URL, help="the simulator's base URL")
+    client.add_sim_option(get)
     get.set_defaults(func=run_get)
 
     remove = actions.add_parser("delete", help="delete one rule")
     remove.add_argument("id", type=int)
-    remove.add_argument("--url", default=DEFAULT_URL, help="the simulator's base URL")
+    client.add_sim_option(remove)
     remove.set_defaults(func=run_delete)
 
     clear = actions.add_parser("clear", help="delete every rule (or one wallet's)")
     clear.add_argument("--client-id", help="only this wallet's rules")
-    clear.add_argument("--url", default=DEFAULT_URL, help="the simulator's base URL")
+    client.add_sim_option(clear)
     clear.set_defaults(func=run_clear)
     fault.set_defaults(func=lambda args: fault.print_help() or 2)
 
@@ -103,7 +103,7 @@ def register(subparsers: Any) -> None:
     )
     report.add_argument("--client-id", help="one wallet (default: every wallet)")
     report.add_argument("--json", action="store_true", help="print the JSON answer")
-    report.add_argument("--url", default=DEFAULT_URL, help="the simulator's base URL")
+    client.add_sim_option(report)
     report.set_defaults(func=run_report)
 
 
@@ -142,7 +142,12 @@ def build_rule(args: argparse.Namespace) -> dict[str, Any]:
             effect["resultStatus"] = status
     else:
         text = args.effect.strip()
-        effect = json.loads(text) if text.startswith("{") else {"kind": text}
+        try:
+            effect = json.loads(text) if text.startswith("{") else {"kind": text}
+        except ValueError as exc:
+            raise ValueError(f"--effect {text!r} is not a JSON object: {exc}") from None
+        if not isinstance(effect, dict):
+            raise ValueError(f"--effect {text!r} is not a JSON object")
     effect.update(_pairs(args.param, "--param"))
     rule["effect"] = effect
     for option, name in (
@@ -159,14 +164,8 @@ def build_rule(args: argparse.Namespace) -> dict[str, Any]:
 def _request(
     args: argparse.Namespace, method: str, path: str, base: str = "/_sim/faults", **kwargs: Any
 ) -> Any:
-    import requests
-
-    url = f"{args.url.rstrip('/')}{base}{path}"
-    try:
-        response = requests.request(method, url, timeout=30, **kwargs)
-    except requests.RequestException as exc:
-        print(f"cannot reach the simulator at {args.url}: {exc}", file=sys.stderr)
-        return None
+    url = f"{client.resolve_url(args.sim)}{base}{path}"
+    response = client.request(method, url, **kwargs)
     try:
         answer = response.json()
     except ValueError:

@@ -42,3 +42,21 @@ def test_a_real_clock_cannot_be_moved(tmp_path, capsys):
     with live_server(_app(tmp_path, "real")) as server:
         assert main(["clock", "advance", "--url", server.url, "--seconds", "5"]) == 1
     assert "virtual" in capsys.readouterr().out
+
+
+def test_advance_over_many_jobs_shows_progress_and_runs_them_all(tmp_path, capsys):
+    app = _app(tmp_path, "virtual")
+    client = app.test_client()
+    for _ in range(120):  # each order waits for its expiry job
+        answer = client.post(
+            "/_sim/orders",
+            json={"amount": {"currency": "JPY", "value": "1000"}, "expirySeconds": 60},
+        )
+        assert answer.status_code == 201, answer.get_json()
+    with live_server(app) as server:
+        assert main(["clock", "advance", "--sim", server.url, "--seconds", "61", "--json"]) == 0
+        out = capsys.readouterr()
+    assert "jobs run, clock at" in out.err
+    shown = json.loads(out.out)
+    assert shown["jobsRun"] >= 120
+    assert "2026-01-05T03:01:01" in shown["now"]

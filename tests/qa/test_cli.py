@@ -88,8 +88,11 @@ def test_refusals_name_the_problem(url, capsys):
 
 
 def test_unreachable_simulator(capsys):
-    assert main(["fault", "list", "--url", "http://127.0.0.1:9"]) == 1
-    assert "cannot reach" in capsys.readouterr().err
+    # A setup error (nothing listening) exits 2 with one line, never a traceback.
+    assert main(["fault", "list", "--url", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach" in err
+    assert "Traceback" not in err
 
 
 def test_report_command(url, capsys, wallet, make_order, client):

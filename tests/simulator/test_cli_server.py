@@ -31,7 +31,11 @@ def served(app, sim, tmp_path):
 
 
 def test_keys_prints_the_default_mpp_and_its_key(tmp_path, capsys):
-    assert main(["keys", "--data-dir", str(tmp_path / "d"), "--json"]) == 0
+    # A data dir that does not exist is refused unless --create is given.
+    assert main(["keys", "--data-dir", str(tmp_path / "d"), "--json"]) == 2
+    assert not (tmp_path / "d").exists()
+    capsys.readouterr()
+    assert main(["keys", "--data-dir", str(tmp_path / "d"), "--json", "--create"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["clientId"] == "SANDBOX_APLUS_SIM_MPP_01"
     key = signing.load_private_key(info["privateKey"])
@@ -84,7 +88,8 @@ def test_call_passes_extra_headers_such_as_a_forced_result(served, capsys):
     order = json.loads(capsys.readouterr().out)
     body = json.dumps({"codeValue": order["codeValue"], "customerId": "u_cli"})
     args = ["call", "userInitiatedPay", "--data", body, "--url", url, "--data-dir", data_dir]
-    assert main([*args, "-H", "X-Aplus-Sim-Result: U/UNKNOWN_EXCEPTION"]) == 0
+    # A U answer is not a success: `call` exits 1 unless --fail-on says otherwise.
+    assert main([*args, "-H", "X-Aplus-Sim-Result: U/UNKNOWN_EXCEPTION"]) == 1
     assert '"resultCode": "UNKNOWN_EXCEPTION"' in capsys.readouterr().out
     assert sim.payments.get_record(order["paymentRequestId"])["status"] == "CREATED"
     assert main([*args, "-H", "no colon here"]) == 2

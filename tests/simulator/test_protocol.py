@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 
@@ -96,7 +97,9 @@ def test_every_sdk_time_form_is_accepted(wallet, make_order, request_time):
         "Content-Type": "application/json; charset=UTF-8",
         "Client-Id": wallet.client_id,
         "Request-Time": request_time,
-        "Signature": f"algorithm=RSA256, keyVersion=1, signature={value}",  # raw, with spaces
+        # Spaces after the commas are tolerated; the value itself is URL-encoded, as the SDKs send
+        # it (a raw base64 value with '+' is refused: see test_signing in tests/contracts).
+        "Signature": f"algorithm=RSA256, keyVersion=1, signature={quote(value, safe='')}",
     }
     assert wallet.send(DECODE, raw, headers).code == "SUCCESS"
 

@@ -8,10 +8,9 @@ from typing import Any
 from flask import Blueprint, jsonify
 from sqlalchemy import func, select
 
-from contracts import signing
+from contracts import signing, wire
 from simulator.control.errors import ControlError, request_object
 from simulator.db import read
-from simulator.outbound import ALIPAYPLUS_TZ
 from simulator.scheduler import jobs_table
 from simulator.state import current
 
@@ -32,7 +31,7 @@ def _clock_state(sim: Any) -> dict[str, Any]:
     return {
         "mode": sim.clock.mode,
         "now": now.isoformat(timespec="microseconds"),
-        "nowUtc8": signing.format_time(now.astimezone(ALIPAYPLUS_TZ)),
+        "nowUtc8": wire.wire_time(now),
         "pendingJobs": _jobs(sim, "pending"),
         "nextJobAt": None if upcoming is None else upcoming.isoformat(timespec="microseconds"),
     }

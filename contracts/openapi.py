@@ -15,14 +15,16 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
-__all__ = ["SIDES", "Operation", "build", "component_name", "schema_documents"]
+from contracts import apis
+from contracts.apis import Api
+
+__all__ = ["SIDES", "build", "component_name", "schema_documents"]
 
 SIDES = ("alipayplus", "mpp")
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -31,76 +33,8 @@ DEFS_FILE = "defs.json"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-@dataclass(frozen=True)
-class Operation:
-    """One Alipay+ API as a path of a document, with what a caller must know about it."""
-
-    api: str
-    path: str
-    summary: str
-    notes: str
-
-
-# Per side; the paths are the binding ones from DESIGN.md, the notes from the spec (§2.7, §2.8).
-_APIS: dict[str, tuple[Operation, ...]] = {
-    "alipayplus": (
-        Operation(
-            "inquiryCodeRules",
-            "/aps/api/v1/codes/inquiryCodeRules",
-            "Fetch the Alipay+ code rules and their version (wallet -> Alipay+).",
-            "Read-only; refresh at least once a day and keep the cache when the version is "
-            "unchanged. The official server SDK sends a placeholder signature "
-            "(signature=testing_signature), which is accepted on this path only. "
-            "Wallet timeout: 5 s.",
-        ),
-        Operation(
-            "userInitiatedPay",
-            "/aps/api/v1/payments/userInitiatedPay",
-            "Decode an order code into the payment to show on the cashier (wallet -> Alipay+).",
-            "Idempotent on codeValue within the code's validity: the same codeValue and "
-            "customerId get the same answer, another customerId gets REPEAT_REQ_INCONSISTENT. "
-            "Wallet timeout: 8 s; on timeout resend the same request.",
-        ),
-        Operation(
-            "notifyPayment",
-            "/aps/api/v1/payments/notifyPayment",
-            "Report the final result of a payment (wallet -> Alipay+).",
-            "Only final results (S or F). Idempotent on paymentRequestId; a resend with other "
-            "amounts, result, paymentId or customerId gets REPEAT_REQ_INCONSISTENT. "
-            "Wallet timeout: 5 s; on U or timeout resend the identical body.",
-        ),
-    ),
-    "mpp": (
-        Operation(
-            "inquiryPayment",
-            "/aps/api/v1/payments/inquiryPayment",
-            "Alipay+ asks the wallet for the state of a payment it has no final result for.",
-            "result describes the inquiry call, paymentResult the payment: unknown order F / "
-            "ORDER_NOT_EXIST; paid S + S/SUCCESS; still open S + U/PAYMENT_IN_PROCESS; "
-            "cancelled S + F/ORDER_IS_CLOSED. Alipay+ waits 5 s and polls at 4 s, 4 s, 30 s, "
-            "60 s, 60 s, 60 s, 5 min, 5 min.",
-        ),
-        Operation(
-            "cancelPayment",
-            "/aps/api/v1/payments/cancelPayment",
-            "Alipay+ cancels a payment (expiry, merchant close, late success); must succeed.",
-            "Must succeed whatever the payment's state, returning any debited funds; an unknown "
-            "paymentRequestId is also S. Idempotent on paymentRequestId. Alipay+ waits 8 s and "
-            "retries on U or no answer.",
-        ),
-        Operation(
-            "refund",
-            "/aps/api/v1/payments/refund",
-            "Alipay+ refunds (part of) a successful payment; idempotent on refundRequestId.",
-            "Full, partial and multiple partial refunds up to the amount paid, at the payment's "
-            "rate. Idempotent on refundRequestId (refundAmount, refundFromAmount, "
-            "refundPromoInfo, surchargeInfo compared). Alipay+ waits 8 s and retries on U or "
-            "no answer.",
-        ),
-    ),
-}
-# Codes that travel inside paymentResult rather than result, per API.
-_PAYMENT_RESULT_APIS = ("notifyPayment", "inquiryPayment")
+# Which side of the network serves each direction's APIs.
+_SIDE_DIRECTION = {"alipayplus": apis.INBOUND, "mpp": apis.OUTBOUND}
 
 # The simulator's control plane (DESIGN.md): (method, path, summary); bodies are generic JSON.
 _CONTROL: tuple[tuple[str, str, str], ...] = (
@@ -206,8 +140,9 @@ def build(side: str) -> dict:
         raise ValueError(f"unknown side {side!r}; choose one of: {', '.join(SIDES)}")
     components = _Components(schema_documents())
     paths: dict[str, Any] = {}
-    for operation in _APIS[side]:
-        paths[operation.path] = {"post": _operation(side, operation, components)}
+    for api in apis.APIS.values():
+        if api.direction == _SIDE_DIRECTION[side]:
+            paths[api.path] = {"post": _operation(side, api, components)}
     tags = [_API_TAGS[side]]
     if side == "alipayplus":
         tags.append(
@@ -273,25 +208,23 @@ def _version() -> str:
         return "0.0.0"
 
 
-def _operation(side: str, operation: Operation, components: _Components) -> dict:
-    api = operation.api
-    request = components.add_message(f"{api}.request.json")
-    response = components.add_message(f"{api}.response.json")
-    direction = "the wallet" if side == "alipayplus" else "Alipay+"
+def _operation(side: str, api: Api, components: _Components) -> dict:
+    request = components.add_message(api.request_schema)
+    response = components.add_message(api.response_schema)
     return {
-        "operationId": api,
+        "operationId": api.name,
         "tags": [side],
-        "summary": operation.summary,
-        "description": operation.notes + "\n\n" + _codes_description(api),
+        "summary": api.summary,
+        "description": api.notes + "\n\n" + _codes_description(api),
         "parameters": [{"$ref": f"#/components/parameters/{name}"} for name in _HEADER_PARAMETERS],
         "requestBody": {
             "required": True,
-            "description": f"The {api} request, signed by {direction}.",
+            "description": f"The {api.name} request, signed by {api.caller}.",
             "content": {"application/json": {"schema": {"$ref": _ref(request)}}},
         },
         "responses": {
             "200": {
-                "description": f"The {api} answer; the outcome is in result "
+                "description": f"The {api.name} answer; the outcome is in result "
                 "(S success, F failure, U unknown: retry the same request or inquire).",
                 "headers": copy.deepcopy(_RESPONSE_HEADERS),
                 "content": {"application/json": {"schema": {"$ref": _ref(response)}}},
@@ -300,11 +233,15 @@ def _operation(side: str, operation: Operation, components: _Components) -> dict
     }
 
 
-def _codes_description(api: str) -> str:
+def _codes_description(api: Api) -> str:
     from contracts import catalogue  # the catalogue is only needed to describe the codes
 
-    lines = [f"Result codes of {api} (`result.resultCode`):", "", *_code_table(catalogue, api)]
-    if api in _PAYMENT_RESULT_APIS:
+    lines = [
+        f"Result codes of {api.name} (`result.resultCode`):",
+        "",
+        *_code_table(catalogue, api.catalogue_key),
+    ]
+    if api.payment_result:
         lines += ["", "Payment result codes (`paymentResult.resultCode`):", ""]
         lines += _code_table(catalogue, "paymentResult")
     return "\n".join(lines)

@@ -22,10 +22,9 @@ AREAS = (
     "simulator.faults",
     "simulator.scheduler",
     "simulator.payments",
+    "simulator.control",
     "simulator.callbacks",
     "simulator.aps",
-    "simulator.control",
-    "simulator.report",
     "simulator.ui",
     "simulator.merchant",
 )

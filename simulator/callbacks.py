@@ -17,8 +17,6 @@ cancellation or refund row, and resent byte for byte. See docs/time-and-callback
 from __future__ import annotations
 
 import json
-import secrets
-import string
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,9 +26,10 @@ from flask import Blueprint, jsonify
 from sqlalchemy import Column, Integer, String, Table, Text, func, select
 
 from contracts import money, signing
+from contracts.wire import ALIPAY_TZ, dumps, request_id, wire_time
 from simulator.control_io import control_error, request_json
 from simulator.db import metadata, read
-from simulator.outbound import ALIPAYPLUS_TZ, WalletAnswer, WalletClient, dumps
+from simulator.outbound import WalletAnswer, WalletClient
 from simulator.scheduler import Job, jobs_table, stamp
 from simulator.state import current
 
@@ -121,31 +120,8 @@ def _give_up_after(sim: Any) -> timedelta:
 
 def cancel_window_end(created: datetime) -> datetime:
     """00:30 UTC+8 on the day after `created` (in UTC+8): the last moment to cancel."""
-    local_day = created.astimezone(ALIPAYPLUS_TZ).date() + timedelta(days=1)
-    return datetime.combine(local_day, CANCEL_WINDOW_END, tzinfo=ALIPAYPLUS_TZ).astimezone(UTC)
-
-
-def _wire_time(dt: datetime) -> str:
-    return signing.format_time(dt.astimezone(ALIPAYPLUS_TZ))
-
-
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def new_refund_request_id(now: datetime, rng: Any = None, letter: str = "R") -> str:
-    """A refundRequestId shaped like Alipay+'s payment ids: 31 chars, date-prefixed, one letter.
-
-    `rng` is the simulator's seeded generator (sim.ids, POST /_sim/seed); None: the OS's.
-    """
-    digits = string.digits
-    pick = rng.choice if rng is not None else secrets.choice
-    return (
-        now.astimezone(ALIPAYPLUS_TZ).strftime("%Y%m%d%H%M%S")
-        + "".join(pick(digits) for _ in range(6))
-        + letter
-        + "".join(pick(digits) for _ in range(10))
-    )
+    local_day = created.astimezone(ALIPAY_TZ).date() + timedelta(days=1)
+    return datetime.combine(local_day, CANCEL_WINDOW_END, tzinfo=ALIPAY_TZ).astimezone(UTC)
 
 
 def _rng(sim: Any) -> Any:
@@ -312,7 +288,7 @@ def cancellation_for(sim: Any, payment_request_id: str) -> dict[str, Any] | None
         "attempts": row.attempts,
         "lastOutcome": row.last_outcome,
         "conformance": row.conformance,
-        "deadline": _wire_time(datetime.fromisoformat(row.deadline)),
+        "deadline": wire_time(datetime.fromisoformat(row.deadline)),
     }
 
 
@@ -347,12 +323,12 @@ def _run_cancel(sim: Any, job: Job) -> None:
             plan.update(status="gave_up")
             return (
                 f"{row.trigger}: attempt {attempt}: {answer.describe()}; the cancel window "
-                f"ends {_wire_time(deadline)}: giving up"
+                f"ends {wire_time(deadline)}: giving up"
             )
         plan.update(status="pending", due=due)
         return (
             f"{row.trigger}: attempt {attempt}: {answer.describe()}; same request again at "
-            f"{_wire_time(due)}"
+            f"{wire_time(due)}"
         )
 
     answer = WalletClient(sim).call(
@@ -466,7 +442,7 @@ def _run_inquiry(sim: Any, job: Job) -> None:
 
     unknown = _injected(sim, "inquiryPayment", payment_request_id, "unknown_inquiry")
     if unknown is not None:
-        stranger = new_refund_request_id(sim.clock.now(), _rng(sim), letter="X")
+        stranger = request_id(sim.clock.now(), _rng(sim), letter="X")
         WalletClient(sim).call(
             "inquiryPayment",
             record["client_id"],
@@ -546,8 +522,8 @@ def request_refund(sim: Any, payment_request_id: str, params: Any) -> dict[str, 
         if now > paid_at + REFUND_WINDOW:
             raise Refused(
                 "REFUND_WINDOW_EXCEED",
-                f"the refund window (366 days after the payment at {_wire_time(paid_at)}) "
-                f"ended {_wire_time(paid_at + REFUND_WINDOW)}",
+                f"the refund window (366 days after the payment at {wire_time(paid_at)}) "
+                f"ended {wire_time(paid_at + REFUND_WINDOW)}",
                 422,
             )
         # Refunds are asked in the order currency, up to the order amount: with a promotion,
@@ -581,7 +557,7 @@ def request_refund(sim: Any, payment_request_id: str, params: Any) -> dict[str, 
                     422,
                 )
         message = _refund_message(record, refunded, value)
-        refund_request_id = new_refund_request_id(now, rng)
+        refund_request_id = request_id(now, rng, letter="R")
         message = {**_base_request(record), "paymentId": record["payment_id"]} | {
             "refundRequestId": refund_request_id,
             **message,
@@ -726,7 +702,7 @@ def _refund_row_view(row: Any) -> dict[str, Any]:
         "reason": row.reason,
         "attempts": row.attempts,
         "lastOutcome": row.last_outcome,
-        "createdTime": _wire_time(datetime.fromisoformat(row.created_at)),
+        "createdTime": wire_time(datetime.fromisoformat(row.created_at)),
     }
     if row.refund_promo_info:
         view["refundPromoInfo"] = json.loads(row.refund_promo_info)
@@ -778,8 +754,7 @@ def _run_refund(sim: Any, job: Job) -> None:
             return f"refund attempt {attempt}: {answer.describe()}; no answer for a day: giving up"
         plan.update(status="PENDING", due=due)
         return (
-            f"refund attempt {attempt}: {answer.describe()}; same request again at "
-            f"{_wire_time(due)}"
+            f"refund attempt {attempt}: {answer.describe()}; same request again at {wire_time(due)}"
         )
 
     answer = WalletClient(sim).call(
@@ -829,7 +804,7 @@ def _run_merchant_notify(sim: Any, job: Job) -> None:
         record["client_id"],
         path,
         body,
-        sim.clock.now().astimezone(ALIPAYPLUS_TZ),
+        sim.clock.now().astimezone(ALIPAY_TZ),
     )
     session = requests.Session()
     session.trust_env = False
@@ -868,7 +843,7 @@ def _clock_state(sim: Any) -> dict[str, Any]:
     return {
         "mode": sim.clock.mode,
         "now": now.isoformat(timespec="microseconds"),
-        "nowUtc8": _wire_time(now),
+        "nowUtc8": wire_time(now),
         "pendingJobs": pending,
         "nextJobAt": None if upcoming is None else upcoming.isoformat(timespec="microseconds"),
     }

@@ -1,4 +1,9 @@
-"""JSON in and out for the control plane (/_sim/...): one error shape, one body reader."""
+"""Temporary: the error helper of the old /_sim routes still in simulator/callbacks.py.
+
+The control plane's one error shape now lives in simulator/control/errors.py (`ControlError`).
+Only the duplicate routes at the end of simulator/callbacks.py (shadowed by simulator.control,
+which is registered first) import this module; delete it together with them.
+"""
 
 from __future__ import annotations
 

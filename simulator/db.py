@@ -6,11 +6,25 @@ import os
 from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import g, has_app_context
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.pool import QueuePool
+
+
+def stamp(when: datetime) -> str:
+    """The fixed-width, sortable UTC text a time is stored as."""
+    if when.tzinfo is None:
+        raise ValueError("stored times need a UTC offset")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def unstamp(value: str) -> datetime:
+    """The datetime a stored stamp stands for."""
+    return datetime.fromisoformat(value)
+
 
 # Every table of the simulator is declared on this MetaData (in the module that owns it).
 metadata = MetaData()

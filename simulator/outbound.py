@@ -15,16 +15,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from contracts import signing
-
-# Alipay+ stamps its calls in UTC+8 (the server SDK's GMT+8 times, spec §2.1).
-ALIPAYPLUS_TZ = timezone(timedelta(hours=8), "UTC+8")
+from contracts.wire import ALIPAY_TZ
 
 URL_FIELDS = {
     "inquiryPayment": "inquiryPaymentUrl",
@@ -124,7 +121,7 @@ class WalletClient:
         if parts.query:
             path += "?" + parts.query
         payload = body.encode("utf-8")
-        when = sim.clock.now().astimezone(ALIPAYPLUS_TZ)
+        when = sim.clock.now().astimezone(ALIPAY_TZ)
         headers = signing.signed_request_headers(
             sim.keys.private_key, client_id, path, payload, when
         )
@@ -294,11 +291,6 @@ def validation_report(api: str, kind: str, message: dict[str, Any]) -> list[dict
         {"pointer": v.pointer, "rule": v.rule, "message": v.message}
         for v in validate(api, kind, message)
     ]
-
-
-def dumps(message: dict[str, Any]) -> str:
-    """The compact JSON text the simulator sends (and resends byte for byte on a retry)."""
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
 def _refused(exc: Exception) -> bool:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import random
-import secrets
 import string
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,9 +21,9 @@ from urllib.parse import quote
 from sqlalchemy import Boolean, Column, Integer, String, Table, Text, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from contracts import signing
+from contracts.wire import dumps, loads, random_text, request_id, wire_time
 from simulator import pricing
-from simulator.db import FastRead, Prepared, metadata, read, write
+from simulator.db import FastRead, Prepared, metadata, read, stamp, unstamp, write
 from simulator.protocol import (
     AccessDenied,
     ExpiredCode,
@@ -34,7 +33,6 @@ from simulator.protocol import (
     OrderNotExist,
     ParamIllegal,
     RepeatReqInconsistent,
-    dumps,
     success,
 )
 from simulator.state import Sim
@@ -50,8 +48,6 @@ CODE_PREFIXES = {
     "sandbox": "28166604",
 }
 NOTIFY_PATH = "/aps/api/v1/payments/notifyPayment"
-# Alipay+ shows times in UTC+8 (the SDKs' GMT+8); the wire format carries the offset.
-ALIPAY_TZ = timezone(timedelta(hours=8))
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEFAULT_CODE_RULES = FIXTURES / "code_rules" / "default.json"
 # notifyPayment fields compared on a replay (spec §2.7).
@@ -138,46 +134,9 @@ class OrderError(ValueError):
         self.code = code
 
 
-def _stamp(dt: datetime) -> str:
-    """A sortable UTC time stamp for the database."""
-    return dt.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _unstamp(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def wire_time(dt: datetime) -> str:
-    """A time as Alipay+ sends it: ISO 8601 to the second with the +08:00 offset."""
-    return signing.format_time(dt.astimezone(ALIPAY_TZ))
-
-
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _random(alphabet: str, length: int, rng: random.Random | None = None) -> str:
-    pick = rng.choice if rng is not None else secrets.choice
-    return "".join(pick(alphabet) for _ in range(length))
-
-
-def new_payment_request_id(now: datetime, rng: random.Random | None = None) -> str:
-    """A paymentRequestId shaped like the sandbox's: 31 chars, date-prefixed, one letter.
-
-    `rng` is the simulator's seeded generator (sim.ids, POST /_sim/seed); None: the OS's.
-    """
-    local = now.astimezone(ALIPAY_TZ)
-    return (
-        local.strftime("%Y%m%d%H%M%S")
-        + _random(string.digits, 6, rng)
-        + _random(string.ascii_uppercase, 1, rng)
-        + _random(string.digits, 10, rng)
-    )
-
-
 def new_code_value(style: str, rng: random.Random | None = None) -> str:
     """An order code value that the served rules DECODE (prefix + 18 random characters)."""
-    return CODE_PREFIXES[style] + _random(string.ascii_letters + string.digits, 18, rng)
+    return CODE_PREFIXES[style] + random_text(string.ascii_letters + string.digits, 18, rng)
 
 
 def cashier_url(base: str, code_value: str) -> str:
@@ -332,7 +291,7 @@ class PaymentEngine:
         now = sim.clock.now()
         expiry = now.replace(microsecond=0) + timedelta(seconds=expiry_seconds)
         rng = sim.ids.rng() if getattr(sim, "ids", None) is not None else None
-        payment_request_id = new_payment_request_id(now, rng)
+        payment_request_id = request_id(now, rng)
         code_value = new_code_value(style, rng)
         description = params.get("description") or f"Order at {merchant['merchantName']}"
         order = {
@@ -359,15 +318,15 @@ class PaymentEngine:
             "redirect_url": redirect_url,
             "notify_url": params.get("notifyUrl"),
             "merchant_id": merchant["referenceMerchantId"],
-            "created_at": _stamp(now),
-            "expiry_at": _stamp(expiry),
+            "created_at": stamp(now),
+            "expiry_at": stamp(expiry),
             "reversal_required": False,
         }
         try:
             with sim.engine.begin() as conn:
                 conn.execute(payments_table.insert().values(**row))
         except IntegrityError:  # a collision of random ids: astronomically rare, try once more
-            row["payment_request_id"] = payment_request_id = new_payment_request_id(now, rng)
+            row["payment_request_id"] = payment_request_id = request_id(now, rng)
             row["code_value"] = code_value = new_code_value(style, rng)
             with sim.engine.begin() as conn:
                 conn.execute(payments_table.insert().values(**row))
@@ -412,7 +371,7 @@ class PaymentEngine:
                 conn,
                 b_payment_request_id=row.payment_request_id,
                 b_customer_id=inbound.body["customerId"],
-                b_decoded_at=_stamp(now),
+                b_decoded_at=stamp(now),
                 b_decode_response=text,
                 b_pass_through_info=inbound.body.get("passThroughInfo"),
             )
@@ -432,7 +391,7 @@ class PaymentEngine:
                 f"this order code was issued for the wallet {row.client_id!r}, "
                 f"not for {inbound.client_id!r}"
             )
-        expiry = _unstamp(row.expiry_at)
+        expiry = unstamp(row.expiry_at)
         if row.status == "CLOSED":
             if now >= expiry:
                 raise ExpiredCode(f"the code expired at {wire_time(expiry)}")
@@ -470,7 +429,7 @@ class PaymentEngine:
         response["paymentFactor"] = {"isCashierPayment": "true"}
         if row.payment_promo_info:
             response["paymentPromoInfo"] = json.loads(row.payment_promo_info)
-        response["paymentExpiryTime"] = wire_time(_unstamp(row.expiry_at))
+        response["paymentExpiryTime"] = wire_time(unstamp(row.expiry_at))
         response["paymentNotifyUrl"] = base + NOTIFY_PATH
         response["paymentRedirectUrl"] = row.redirect_url
         return response
@@ -557,7 +516,7 @@ class PaymentEngine:
                         payment_result=dumps(payment_result),
                         payment_id=body.get("paymentId"),
                         payment_time=body.get("paymentTime"),
-                        final_at=_stamp(now),
+                        final_at=stamp(now),
                         final_source="notifyPayment",
                     )
                     hook = ("on_final", payment_request_id)
@@ -630,12 +589,12 @@ class PaymentEngine:
             return None
         record = dict(row._mapping)
         for name in ("payment_amount", "pay_to_amount", "payment_quote", "payment_promo_info"):
-            record[name] = _loads(record[name])
+            record[name] = loads(record[name])
         record["order"] = json.loads(record.pop("order_json"))
-        record["payment_result"] = _loads(record["payment_result"])
-        record["late_result"] = _loads(record["late_result"])
-        record["expiry"] = _unstamp(record["expiry_at"])
-        record["created"] = _unstamp(record["created_at"])
+        record["payment_result"] = loads(record["payment_result"])
+        record["late_result"] = loads(record["late_result"])
+        record["expiry"] = unstamp(record["expiry_at"])
+        record["created"] = unstamp(record["created_at"])
         return record
 
     def get_view(self, payment_request_id: str) -> dict[str, Any] | None:
@@ -703,8 +662,8 @@ class PaymentEngine:
             for name in ("payment_amount", "pay_to_amount"):
                 record[name] = json.loads(record[name])
             record["order"] = json.loads(record["order_json"])
-            record["expiry"] = _unstamp(record["expiry_at"])
-            record["created"] = _unstamp(record["created_at"])
+            record["expiry"] = unstamp(record["expiry_at"])
+            record["created"] = unstamp(record["created_at"])
             out.append(self._summary(record))
         return out
 
@@ -724,7 +683,7 @@ class PaymentEngine:
                 .values(
                     status="CLOSED",
                     close_reason=reason,
-                    final_at=_stamp(now),
+                    final_at=stamp(now),
                     final_source="close",
                 )
             )
@@ -765,7 +724,7 @@ class PaymentEngine:
                         payment_id=fields.get("paymentId"),
                         payment_time=fields.get("paymentTime"),
                         customer_id=row.customer_id or fields.get("customerId"),
-                        final_at=_stamp(now),
+                        final_at=stamp(now),
                         final_source=source,
                     )
                 )

@@ -24,16 +24,16 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from contracts import money
+from contracts.wire import ALIPAY_TZ
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
-ALIPAY_TZ = timezone(timedelta(hours=8))
 
 
 class PricingError(ValueError):

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from flask import Request, Response, g, request
 
 from contracts import catalogue, signing
+from contracts.wire import dumps
 from simulator.state import Sim, current
 
 log = logging.getLogger(__name__)
@@ -146,11 +147,6 @@ def result(api: str, code: str, message: str | None = None, status: str = "F") -
 def success(api: str) -> dict[str, str]:
     """The SUCCESS result for `api`."""
     return result(api, "SUCCESS", "Success", status="S")
-
-
-def dumps(message: dict[str, Any]) -> str:
-    """The exact JSON text the simulator sends (compact, UTF-8)."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
 # -- the pipeline ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """What the wallet did about the results and faults it was shown: GET /_sim/report.
 
-The dashboard shows the same report at /_sim/ui/report (simulator/ui.py).
+Served as JSON at GET /_sim/report (simulator/control/report.py) and as a page at
+/_sim/ui/report (simulator/ui/).
 
 Derived from the journal only. For the calls a wallet makes, exchanges are grouped by the
 call's idempotency key (codeValue for userInitiatedPay, paymentRequestId for notifyPayment, the
@@ -23,10 +24,6 @@ import json
 import re
 from collections import Counter, defaultdict
 from typing import Any
-
-from flask import Blueprint, jsonify, request
-
-from simulator.state import current
 
 INBOUND_KEYS = {
     "userInitiatedPay": "codeValue",
@@ -283,17 +280,3 @@ def render_text(report: dict[str, Any]) -> str:
         for what, count in view.get("injected", {}).items():
             lines.append(f"  injected {what:<51} x{count}")
     return "\n".join(lines)
-
-
-bp = Blueprint("report", __name__)
-
-
-@bp.get("/_sim/report")
-def report_json():
-    """The report as JSON (?clientId= one wallet's)."""
-    return jsonify(build(current(), request.args.get("clientId") or None))
-
-
-def init_app(app):
-    """Register GET /_sim/report."""
-    app.register_blueprint(bp)

@@ -17,12 +17,12 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, and_, or_, select
 
-from simulator.db import metadata, read
+from simulator.db import metadata, read, stamp, unstamp
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +54,6 @@ LEASE_SECONDS = 120.0
 THREADS = 4
 # Guard against a handler that keeps scheduling itself at the same instant.
 MAX_JOBS_PER_RUN = 100_000
-
-
-def stamp(when: datetime) -> str:
-    """The fixed-width UTC text a time is stored as."""
-    if when.tzinfo is None:
-        raise ValueError("job times need a UTC offset")
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
-def unstamp(value: str) -> datetime:
-    """The datetime a stored stamp stands for."""
-    return datetime.fromisoformat(value)
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,11 @@ from sqlalchemy import (
 )
 
 from contracts import magic, signing
+from contracts.apis import INBOUND_APIS, OUTBOUND_APIS
 from simulator.db import metadata, raw, read
 from simulator.faults.effects import RuleError, check_effect, describe
 from simulator.faults.outbound import outbound_fields
 
-INBOUND_APIS = ("inquiryCodeRules", "userInitiatedPay", "notifyPayment")
-OUTBOUND_APIS = ("inquiryPayment", "cancelPayment", "refund")
 MATCH_FIELDS = (
     "codeValue",
     "customerId",

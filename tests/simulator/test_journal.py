@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from werkzeug.datastructures import Headers
 
-from simulator import clock, journal
+from simulator import clock, control, journal
 from simulator.config import SimConfig
 from simulator.db import make_engine, metadata
 from simulator.journal import Journal, is_problem
@@ -21,7 +21,7 @@ UIP = "/aps/api/v1/payments/userInitiatedPay"
 
 @pytest.fixture
 def make_app(tmp_path):
-    """An app with only the clock and the journal (the areas under test), as create_app builds it."""
+    """An app with only the clock, the journal and the control plane that serves /_sim/journal."""
 
     def build(**overrides):
         config = {
@@ -39,6 +39,7 @@ def make_app(tmp_path):
         metadata.create_all(app.extensions["aplus_sim"].engine)
         clock.init_app(app)
         journal.init_app(app)
+        control.init_app(app)
         return app
 
     return build

@@ -13,7 +13,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator import clock, journal, ui
+from simulator import clock, control, journal, ui
 from simulator.config import SimConfig
 from simulator.db import make_engine, metadata
 from simulator.state import Sim
@@ -57,7 +57,7 @@ class FakePayments:
 
 @pytest.fixture
 def app(tmp_path):
-    """An app with the clock, the journal, a fake payment engine and the dashboard."""
+    """An app with the clock, the journal, a fake payment engine, the dashboard and /_sim."""
     cfg = SimConfig.from_any(
         {
             "data_dir": tmp_path / "sim",
@@ -76,6 +76,7 @@ def app(tmp_path):
     journal.init_app(app)
     sim.payments = FakePayments(sim)
     ui.init_app(app)
+    control.init_app(app)  # the entry page links to the JSON of /_sim/journal/<id>
     return app
 
 
@@ -546,7 +547,7 @@ def test_timeline_puts_creation_first_and_other_states_after_their_exchange_at_e
     entry = {**exchange(), "id": 7, "time": at, "problem": False}
     view_ = view("DECODED", exchanges=[entry])
     record = {"created": START, "decoded_at": at}
-    kinds = [e.get("status") or e["entry"]["api"] for e in ui._timeline(view_, record)]
+    kinds = [e.get("status") or e["entry"]["api"] for e in ui.timeline(view_, record)]
     assert kinds == ["CREATED", "userInitiatedPay", "DECODED"]
 
 

@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "simulator.cli.demo_cmd",  # demo
     "simulator.cli.clock_cmd",  # clock, clock advance
     "simulator.cli.fault_cmds",  # fault add|list|get|delete|clear, report
+    "simulator.cli.verify_cmd",  # verify
 )
 
 

@@ -158,7 +158,9 @@ def check_setup(sim: SimClient, hook: Hook) -> dict[str, Any]:
     try:
         status = hook.probe()
     except requests.RequestException as exc:
-        raise SetupError(f"the wallet's hook at {hook.url} does not answer: {_reason(exc)}") from None
+        raise SetupError(
+            f"the wallet's hook at {hook.url} does not answer: {_reason(exc)}"
+        ) from None
     if status in (404, 405) or status >= 500:
         raise SetupError(
             f"the wallet's hook at {hook.url} answered HTTP {status} to a bad request "

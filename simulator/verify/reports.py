@@ -44,8 +44,13 @@ def junit(run: Run) -> ET.ElementTree:
         timestamp=run.started,
     )
     props = ET.SubElement(suite, "properties")
-    for name, value in (("simulator", run.sim_url), ("clientId", run.client_id),
-                        ("hook", run.hook_url), ("clock", run.clock), ("seed", str(run.seed))):
+    for name, value in (
+        ("simulator", run.sim_url),
+        ("clientId", run.client_id),
+        ("hook", run.hook_url),
+        ("clock", run.clock),
+        ("seed", str(run.seed)),
+    ):
         ET.SubElement(props, "property", name=name, value=value)
     for result in run.results:
         case = ET.SubElement(

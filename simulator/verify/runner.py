@@ -23,7 +23,7 @@ from simulator.verify.scenario import (
 )
 
 # The scenario modules register themselves on import, in this order (the catalogue's order).
-from simulator.verify import (  # noqa: E402, F401  isort: skip
+from simulator.verify import (  # noqa: F401  isort: skip
     scenarios_flow,
     scenarios_retry,
     scenarios_calls,
@@ -99,8 +99,10 @@ def select(only: str | None = None) -> list[Scenario]:
     return [
         s
         for s in CATALOGUE.values()
-        if any(fnmatch.fnmatchcase(s.name, p if any(c in p for c in "*?[") else f"*{p}*")
-               for p in patterns)
+        if any(
+            fnmatch.fnmatchcase(s.name, p if any(c in p for c in "*?[") else f"*{p}*")
+            for p in patterns
+        )
     ]
 
 
@@ -131,8 +133,15 @@ def run_one(spec: Scenario, ctx: Context) -> Result:
         if verdict == "passed":
             verdict, rule = "error", f"clean-up failed: {exc}"
     return Result(
-        spec.name, spec.checks, spec.section, spec.family, verdict,
-        round(time.monotonic() - started, 2), rule, detail, evidence,
+        spec.name,
+        spec.checks,
+        spec.section,
+        spec.family,
+        verdict,
+        round(time.monotonic() - started, 2),
+        rule,
+        detail,
+        evidence,
     )
 
 

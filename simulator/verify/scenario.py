@@ -20,6 +20,10 @@ from simulator.verify.client import ControlError, Hook, SimClient
 # Signature verdicts of the journal that make an exchange untrusted: its result counts as no
 # answer, whatever the result columns say (an unsigned "S" proves nothing).
 UNTRUSTED_SIGNATURES = ("invalid", "missing")
+POLL_SECONDS = 0.1  # how often the journal is read while waiting
+# After moving a virtual clock, how long a wallet gets (real time) to notice and retry before
+# the clock moves again: the reference wallet's outbox looks every second.
+SETTLE_SECONDS = 1.2
 
 
 class ScenarioFailed(AssertionError):
@@ -158,20 +162,25 @@ class Context:
     ) -> None:
         """Poll `done()` until it holds, bounded by `patience` real seconds.
 
-        With `step`, each round also moves a virtual clock by `step` seconds (at most
-        `max_advance` in all): a wallet following the simulator's time retries then, one on
-        real time retries on its own schedule while we poll.
+        With `step`, a virtual clock is also moved, `step` seconds at first and then in growing
+        steps (at most `max_advance` in all), each followed by a short real-time window in which
+        a wallet that follows the simulator's time makes its retry. A wallet on real time
+        retries on its own schedule while we poll.
         """
         deadline = time.monotonic() + self.patience
-        advanced = 0.0
+        advanced, settle_until = 0.0, 0.0
         while not done():
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise ScenarioFailed(what, f"not seen within {self.patience:g} s")
-            if step and self.virtual and advanced + step <= max_advance:
-                self.sim.advance(step)
-                advanced += step
+            if step and self.virtual and now >= settle_until and advanced < max_advance:
+                move = min(step, max_advance - advanced)
+                self.sim.advance(move)
+                advanced += move
+                step = min(step * 2, 60.0)
+                settle_until = time.monotonic() + SETTLE_SECONDS
                 continue
-            time.sleep(0.2)  # polling interval, not a wait for behaviour
+            time.sleep(POLL_SECONDS)  # polling interval, not a wait for behaviour
 
     def cleanup(self) -> None:
         """Delete this scenario's rules; close its payments that are still open."""

@@ -213,7 +213,9 @@ def late_success_reversed(ctx: Context) -> None:
         max_advance=300.0,
     )
     for cancel in calls(ctx, prid, "cancelPayment"):
-        ctx.check(result_of(cancel)[0] in ("S", None), "cancelPayment answered S", cancel["outcome"])
+        ctx.check(
+            result_of(cancel)[0] in ("S", None), "cancelPayment answered S", cancel["outcome"]
+        )
     ctx.check(ctx.sim.payment(prid)["status"] != "SUCCESS", "a closed order stays closed")
 
 
@@ -229,8 +231,13 @@ def pay_after_expiry_refused(ctx: Context) -> None:
     order = ctx.order(expirySeconds=2)
     prid = order["paymentRequestId"]
     ctx.act(order["codeValue"], "abandon")
-    ctx.rule("cancelPayment", {"kind": "bad_signature"}, direction="outbound",
-             match={"paymentRequestId": prid}, times=100)
+    ctx.rule(
+        "cancelPayment",
+        {"kind": "bad_signature"},
+        direction="outbound",
+        match={"paymentRequestId": prid},
+        times=100,
+    )
     ctx.advance(3)
     ctx.act(order["codeValue"], "confirm")
     checks.no_success_notified(ctx, prid, "no payment after paymentExpiryTime (spec §3.3)")

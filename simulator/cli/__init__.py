@@ -51,6 +51,7 @@ COMMANDS = (
         "simulator.cli.contracts_cmds",
         "print the OpenAPI 3.1 document of the simulator or of a wallet",
     ),
+    ("verify", "simulator.cli.verify_cmd", "judge a wallet against the conformance scenarios"),
 )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from mpp_reference.alipay_client import AlipayPlusClient
+from mpp_reference.api import bp as aps_blueprint
+from mpp_reference.automation import bp as automation_blueprint
 from mpp_reference.clock import Clock, RealClock, RemoteClock
 from mpp_reference.config import WalletConfig
 from mpp_reference.db import make_engine, metadata
@@ -14,6 +17,7 @@ from mpp_reference.identification import Identifier
 from mpp_reference.keys import AlipayPublicKey, load_or_create_private_key, session_secret
 from mpp_reference.ledger import FIXTURE_USERS, Ledger, User, faker_users, load_user_file
 from mpp_reference.outbox import Outbox
+from mpp_reference.pages import bp as pages_blueprint
 from mpp_reference.wallet import Wallet
 
 __all__ = ["Wallet", "WalletConfig", "create_app"]
@@ -21,8 +25,6 @@ __all__ = ["Wallet", "WalletConfig", "create_app"]
 
 def initial_users(cfg: WalletConfig) -> list[User]:
     """The demo users: the configured file, else fixtures/demo/users.json, else Faker."""
-    from pathlib import Path
-
     path = Path(cfg.users_file) if cfg.users_file else FIXTURE_USERS
     if path.exists():
         found = load_user_file(path, cfg.wallet_currency)
@@ -47,7 +49,13 @@ def create_app(
     alipay_key = AlipayPublicKey(cfg.alipay_public_key, cfg.alipay_url)
     client = AlipayPlusClient(cfg.alipay_url, cfg.client_id, private_key, alipay_key, clock)
     outbox = Outbox(
-        engine, client, clock, cfg.notify_timeout, cfg.notify_backoff, cfg.notify_give_up_seconds
+        engine,
+        client,
+        clock,
+        cfg.notify_timeout,
+        cfg.notify_backoff,
+        cfg.notify_give_up_seconds,
+        cfg,
     )
     ledger = Ledger(engine)
     ledger.seed(initial_users(cfg))
@@ -63,10 +71,9 @@ def create_app(
     wallet.alipay_public_key = alipay_key
     app.extensions["mpp_reference"] = wallet
 
-    from mpp_reference import api, pages
-
-    app.register_blueprint(api.bp)
-    app.register_blueprint(pages.bp)
+    app.register_blueprint(aps_blueprint)
+    app.register_blueprint(pages_blueprint)
+    app.register_blueprint(automation_blueprint)
     if cfg.run_outbox:
         outbox.start()
     return app

@@ -6,6 +6,12 @@ import argparse
 import os
 import sys
 
+from granian import Granian
+from granian.constants import Interfaces
+
+import mpp_reference.defects as defects
+from mpp_reference import create_app
+
 EXAMPLES = """examples:
   python -m mpp_reference --port 8361 --alipay-url http://127.0.0.1:8360
   python -m mpp_reference --data-dir .aplus-sim/wallet --currency KRW \\
@@ -39,6 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--clock-url", help="follow this clock (e.g. SIM/_sim/clock) instead of real time"
     )
+    parser.add_argument(
+        "--notify-url",
+        help="default notifyPayment URL when a decode gives none (default: ALIPAY_URL's path)",
+    )
+    parser.add_argument(
+        "--defect",
+        help="make a deliberate mistake (mutation testing); NAME[,NAME]; 'list' prints them "
+        "(also APLUS_MPP_DEFECT)",
+    )
     parser.add_argument("--workers", type=int, default=1)
     return parser
 
@@ -46,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments into MPP_REF_* settings and serve the app with granian (WSGI)."""
     args = build_parser().parse_args(argv)
+    if args.defect == "list":
+        print(defects.listing())
+        return 0
+    try:
+        defects.parse(args.defect)
+    except ValueError as exc:
+        print(f"python -m mpp_reference: error: --defect: {exc}", file=sys.stderr)
+        return 2
+    if args.defect:
+        os.environ["APLUS_MPP_DEFECT"] = os.environ["MPP_REF_DEFECT"] = args.defect
     settings = {
         "data_dir": args.data_dir,
         "db_url": args.db,
@@ -55,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         "client_id": args.client_id,
         "wallet_currency": args.currency,
         "clock_url": args.clock_url,
+        "notify_url": args.notify_url,
     }
     for name, value in settings.items():
         if value:
@@ -62,19 +88,20 @@ def main(argv: list[str] | None = None) -> int:
 
     # Build once here so configuration errors show before the server starts (and the key pair
     # and database exist before the workers start).
-    from mpp_reference import create_app
-
     os.environ.setdefault("MPP_REF_RUN_OUTBOX", "true")
-    app = create_app({"run_outbox": False})
+    try:
+        app = create_app({"run_outbox": False})
+    except ValueError as exc:
+        print(f"python -m mpp_reference: error: {exc}", file=sys.stderr)
+        return 2
     wallet = app.extensions["mpp_reference"]
     print(
         f"reference wallet {wallet.config.client_id} on http://{args.host}:{args.port}/ "
         f"(data in {wallet.config.data_dir})",
         flush=True,
     )
-
-    from granian import Granian
-    from granian.constants import Interfaces
+    if wallet.config.defect:
+        print(f"DELIBERATELY BROKEN: defect {wallet.config.defect} is on", flush=True)
 
     Granian(
         "mpp_reference:create_app",

@@ -13,7 +13,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from contracts import signing
+import mpp_reference.defects as defects
+from contracts import signing, validate
 from mpp_reference.results import (
     ApiError,
     InvalidClient,
@@ -41,9 +42,15 @@ def _signed(api: str, body: dict[str, Any]) -> Response:
     wallet = _wallet()
     raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     path = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+    # DEFECT: bad_answer_signature -- the answer is signed over another path.
+    if defects.active(wallet.config, "bad_answer_signature"):
+        path = "/"
     headers = signing.signed_response_headers(
         wallet.private_key, wallet.config.client_id, path, raw, wallet.clock.now()
     )
+    # DEFECT: unsigned_answers -- the signature header is left out.
+    if defects.active(wallet.config, "unsigned_answers"):
+        headers = {k: v for k, v in headers.items() if k.lower() != "signature"}
     return Response(raw, status=200, headers=headers)
 
 
@@ -65,20 +72,18 @@ def _checked_body(api: str) -> dict[str, Any]:
         signing.parse_time(request_time)
     except ValueError:
         raise ParamIllegal(f"header Request-Time {request_time!r} is not a time") from None
-    try:
-        signing.verify_headers(wallet.alipay_public_key(), request.path, request.headers, raw)
-    except signing.SignatureError as exc:
-        raise InvalidSignature(str(exc)) from None
+    # DEFECT: skip_signature_verification -- any signature (or none) is accepted.
+    if not defects.active(wallet.config, "skip_signature_verification"):
+        try:
+            signing.verify_headers(wallet.alipay_public_key(), request.path, request.headers, raw)
+        except signing.SignatureError as exc:
+            raise InvalidSignature(str(exc)) from None
     try:
         body = json.loads(raw)
     except ValueError:
         raise ParamIllegal("the body is not JSON") from None
     if not isinstance(body, dict):
         raise ParamIllegal("the body is not a JSON object")
-    try:
-        from contracts import validate
-    except ImportError:  # pragma: no cover - contracts.validation not there yet
-        return body
     violations = validate(api, "request", body)
     if violations:
         first = violations[0]

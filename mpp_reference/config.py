@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import mpp_reference.defects as defects
+
 DEFAULT_CLIENT_ID = "SANDBOX_APLUS_SIM_MPP_01"
 
 
@@ -57,6 +59,12 @@ class WalletConfig:
     # The automation endpoint POST /_mpp/driver/pay (a real wallet would not expose it).
     driver_enabled: bool = True
     testing: bool = False
+    # Where notifyPayment goes when a decode gives no paymentNotifyUrl (the default URL the
+    # Alipay+ Solution Architect gives). Empty: {alipay_url}/aps/api/v1/payments/notifyPayment.
+    notify_url: str = ""
+    # Deliberate mistakes for mutation tests (mpp_reference/defects.py), comma-separated.
+    # Also read from APLUS_MPP_DEFECT. Empty: the wallet is correct.
+    defect: str = ""
     # Signs the session cookie (who is signed in); empty: generated once, kept in data_dir/keys.
     secret_key: str = ""
 
@@ -71,6 +79,8 @@ class WalletConfig:
             env = os.environ.get(f"MPP_REF_{f.name.upper()}")
             if env is not None:
                 values[f.name] = env
+        if os.environ.get("APLUS_MPP_DEFECT") and "defect" not in values:
+            values["defect"] = os.environ["APLUS_MPP_DEFECT"]
         for key, item in (value or {}).items():
             if key not in known:
                 raise ValueError(f"unknown wallet setting {key!r}; known: {sorted(known)}")
@@ -89,6 +99,7 @@ class WalletConfig:
         cfg.alipay_url = cfg.alipay_url.rstrip("/")
         cfg.public_url = cfg.public_url.rstrip("/")
         cfg.wallet_currency = cfg.wallet_currency.upper()
+        cfg.defect = ",".join(sorted(defects.parse(cfg.defect)))
         return cfg
 
     @property

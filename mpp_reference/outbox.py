@@ -10,9 +10,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+import mpp_reference.defects as defects
+from contracts import signing
 from mpp_reference.alipay_client import AlipayPlusClient, CallOutcome
 from mpp_reference.clock import Clock
+from mpp_reference.config import WalletConfig
 from mpp_reference.db import iso, outbox
+from mpp_reference.payment import new_id
+from mpp_reference.results import result
 
 log = logging.getLogger("mpp_reference.outbox")
 
@@ -30,6 +35,7 @@ class Outbox:
         timeout: float,
         backoff: tuple[float, ...],
         give_up_seconds: float,
+        config: WalletConfig | None = None,
     ) -> None:
         self.engine = engine
         self.client = client
@@ -37,6 +43,7 @@ class Outbox:
         self.timeout = timeout
         self.backoff = backoff
         self.give_up_seconds = give_up_seconds
+        self.config = config or WalletConfig()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -85,9 +92,24 @@ class Outbox:
         row = self._claim(payment_request_id, now, due_only)
         if row is None:
             return None
-        outcome = self.client.send(row.url, row.body.encode("utf-8"), self.timeout)
+        outcome = self.client.send(row.url, self._body(row, now), self.timeout)
         self._record(row, outcome)
         return outcome
+
+    def _body(self, row: Any, now: datetime) -> bytes:
+        """The stored bytes: every attempt sends exactly what the first one sent."""
+        if row.attempts == 0:
+            return row.body.encode("utf-8")
+        body = json.loads(row.body)
+        # DEFECT: retry_changed_body -- a resend carries new ids.
+        if defects.active(self.config, "retry_changed_body") and body.get("paymentId"):
+            body["paymentId"] = new_id("MPP", now)
+            body["paymentTime"] = signing.format_time(now)
+        # DEFECT: notify_retry_other_result -- a resend reports the opposite result.
+        if defects.active(self.config, "notify_retry_other_result"):
+            flipped = "SUCCESS" if body["paymentResult"]["resultStatus"] != "S" else "PROCESS_FAIL"
+            body["paymentResult"] = result("paymentResult", flipped)
+        return AlipayPlusClient.encode(body) if body != json.loads(row.body) else row.body.encode()
 
     def _record(self, row: Any, outcome: CallOutcome) -> None:
         now = self.clock.now()
@@ -106,12 +128,18 @@ class Outbox:
             log.error("notifyPayment %s refused: %s", row.payment_request_id, outcome.describe())
         else:
             age = (now - datetime.fromisoformat(row.created_at)).total_seconds()
-            if age >= self.give_up_seconds:
+            # DEFECT: notify_never_retried / u_treated_as_f -- no second attempt after a U.
+            if age >= self.give_up_seconds or self._no_retry():
                 values["status"] = "GAVE_UP"
             wait = self.backoff[min(attempts - 1, len(self.backoff) - 1)]
             values["next_attempt_at"] = iso(now + timedelta(seconds=wait))
         with self.engine.begin() as conn:
             conn.execute(outbox.update().where(outbox.c.id == row.id).values(**values))
+
+    def _no_retry(self) -> bool:
+        return defects.active(self.config, "notify_never_retried") or defects.active(
+            self.config, "u_treated_as_f"
+        )
 
     def run_due(self) -> int:
         """Attempt every pending notification that is due; returns how many were attempted."""

@@ -14,7 +14,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -22,8 +21,9 @@ from flask import (
     url_for,
 )
 
-from contracts import money, signing
-from mpp_reference.wallet import Payment, Problem, Wallet
+from mpp_reference.amounts import breakdown, format_amount, format_minor
+from mpp_reference.payment import Payment, Problem
+from mpp_reference.wallet import Wallet
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -42,31 +42,16 @@ def _wallet() -> Wallet:
     return current_app.extensions["mpp_reference"]
 
 
-def _money(amount: dict[str, Any] | None) -> str:
-    """'1,000 JPY' / '12.34 USD' from a minor-unit Amount."""
-    if not amount:
-        return ""
-    try:
-        exponent = money.exponent(amount["currency"])
-    except KeyError:  # not an ISO 4217 currency: show the raw minor units
-        return f"{amount['value']} {amount['currency']}"
-    value = int(amount["value"])
-    if exponent == 0:
-        return f"{value:,} {amount['currency']}"
-    major, minor = divmod(value, 10**exponent)
-    return f"{major:,}.{minor:0{exponent}d} {amount['currency']}"
-
-
 @bp.app_template_filter("money")
 def money_filter(amount: dict[str, Any] | None) -> str:
-    """Jinja filter: an Amount as text."""
-    return _money(amount)
+    """Jinja filter: an Amount as text ('2,500 JPY')."""
+    return format_amount(amount)
 
 
 @bp.app_template_filter("minor")
 def minor_filter(value: int, currency: str) -> str:
     """Jinja filter: minor units of `currency` as text."""
-    return _money({"currency": currency, "value": value})
+    return format_minor(int(value), currency)
 
 
 def _current_customer() -> str | None:
@@ -168,17 +153,58 @@ def _open(code_value: str, scanned: bool) -> Any:
     return render_template(
         "cashier.html",
         payment=found,
-        decoded=found.decoded,
+        order=order_details(found.decoded),
+        amounts=breakdown(found.decoded, found.debit, paid=False),
         user=user,
         seconds_left=wallet.seconds_left(found),
-        savings=_savings(found.decoded),
-        quote=found.decoded.get("paymentQuote"),
+        handled_by_sdk=_handled_by_sdk(found.decoded),
     )
 
 
-def _savings(decoded: dict[str, Any]) -> list[dict[str, Any]]:
-    details = (decoded.get("paymentPromoInfo") or {}).get("paymentPromoDetails") or []
-    return [d for d in details if isinstance(d, dict)]
+def _handled_by_sdk(decoded: dict[str, Any]) -> dict[str, Any] | None:
+    """The actionForm when Alipay+ asks the wallet to hand the payment to its client SDK."""
+    form = decoded.get("actionForm")
+    if isinstance(form, dict) and form.get("actionType") == "HANDLE_BY_SDK":
+        return form
+    return None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):  # UserName, Address: their parts in order
+        parts = [str(v) for v in value.values() if isinstance(v, str | int) and str(v).strip()]
+        return ", ".join(parts)
+    return "" if value is None else str(value)
+
+
+def order_details(decoded: dict[str, Any]) -> dict[str, Any]:
+    """What the pages show of the order: description, store, goods, buyer, shipping."""
+    order = decoded.get("order") or {}
+    store = order.get("store") or (order.get("merchant") or {}).get("store") or {}
+    goods = []
+    for item in order.get("goods") or []:
+        if isinstance(item, dict) and item.get("goodsName"):
+            quantity = item.get("goodsQuantity")
+            goods.append(
+                {
+                    "name": str(item["goodsName"]),
+                    "quantity": str(quantity) if quantity else "",
+                    "unit": format_amount(item.get("goodsUnitAmount")),
+                }
+            )
+    shipping = order.get("shipping") or {}
+    buyer = order.get("buyer") or {}
+    return {
+        "description": order.get("orderDescription") or "",
+        "reference": order.get("referenceOrderId") or "",
+        "store": _text(store.get("storeDisplayName") or store.get("storeName")),
+        "goods": goods,
+        "buyer": _text(buyer.get("buyerName")),
+        "shipping": ", ".join(
+            t
+            for t in (_text(shipping.get("shippingName")), _text(shipping.get("shippingAddress")))
+            if t
+        ),
+    }
 
 
 @bp.route("/cashier/pay", methods=["POST"])
@@ -217,139 +243,34 @@ def result(payment_request_id: str) -> Any:
             Problem("failed", "ORDER_NOT_EXIST", "This payment is unknown.", None), 404
         )
     user = wallet.ledger.user(payment.customer_id or "")
+    back = return_url(payment)
     return render_template(
         "result.html",
         payment=payment,
-        decoded=payment.decoded,
+        order=order_details(payment.decoded),
+        amounts=breakdown(payment.decoded, payment.debit, paid=payment.status == "SUCCESS"),
         user=user,
-        back=return_url(payment),
-        savings=_savings(payment.decoded),
-        notification=wallet.notification(payment_request_id),
+        back=back,
+        to_merchant=back != url_for("pages.home"),
+        no_merchant_page=not payment.scanned and back == url_for("pages.home"),
+        notified=notification_text(wallet.notification(payment_request_id)),
         redirect_seconds=3,
     )
 
 
-# -- automation -------------------------------------------------------------------------------
-
-
-def _payment_json(wallet: Wallet, payment: Payment) -> dict[str, Any]:
-    note = wallet.notification(payment.payment_request_id)
-    return {
-        "paymentRequestId": payment.payment_request_id,
-        "status": payment.status,
-        "customerId": payment.customer_id,
-        "codeValue": payment.code_value,
-        "paymentId": payment.payment_id,
-        "paymentTime": payment.payment_time,
-        "resultCode": payment.result_code,
-        "resultMessage": payment.result_message,
-        "closeReason": payment.close_reason,
-        "paymentAmount": payment.decoded.get("paymentAmount"),
-        "payToAmount": payment.decoded.get("payToAmount"),
-        "paymentPromoInfo": payment.decoded.get("paymentPromoInfo"),
-        "refundedFromValue": payment.refunded_from_value,
-        "reversedValue": payment.reversed_value,
-        "redirectUrl": return_url(payment) if payment.decoded else None,
-        "notification": None
-        if note is None
-        else {
-            "status": note["status"],
-            "attempts": note["attempts"],
-            "lastOutcome": note["last_outcome"],
-            "message": note["message"],
-        },
-        "ledger": wallet.ledger.entries(payment_request_id=payment.payment_request_id),
-    }
-
-
-@bp.route("/_mpp/driver/pay", methods=["POST"])
-def driver_pay() -> Any:
-    """Automation: open a code as a user and confirm, cancel or abandon, like the pages do."""
-    wallet = _wallet()
-    if not wallet.config.driver_enabled:
-        abort(404)
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return jsonify(error="send a JSON object {codeValue, customerId, action}"), 400
-    code_value, customer_id = data.get("codeValue"), data.get("customerId")
-    action = data.get("action", "confirm")
-    if not isinstance(code_value, str) or not code_value:
-        return jsonify(error="codeValue is required"), 400
-    if not isinstance(customer_id, str) or wallet.ledger.user(customer_id) is None:
-        return jsonify(error=f"customerId {customer_id!r} is not a wallet user"), 400
-    if action not in ("confirm", "cancel", "abandon"):
-        return jsonify(error="action must be confirm, cancel or abandon"), 400
-    found = wallet.open_code(code_value, customer_id, scanned=bool(data.get("scanned")))
-    if isinstance(found, Problem) and found.payment_request_id is None:
-        return jsonify(
-            status=None,
-            problem={"kind": found.kind, "code": found.code, "message": found.message},
-            attempts=found.attempts,
-        )
-    if isinstance(found, Payment) and found.status == "DECODED":
-        if action == "confirm":
-            found = wallet.confirm(found.payment_request_id, customer_id)
-        elif action == "cancel":
-            found = wallet.user_cancel(found.payment_request_id, customer_id)
-    problem = None
-    if isinstance(found, Problem):
-        problem = {"kind": found.kind, "code": found.code, "message": found.message}
-        found = wallet.payment(found.payment_request_id or "")
-    answer = _payment_json(wallet, found) if found else {}
-    answer["problem"] = problem
-    user = wallet.ledger.user(customer_id)
-    answer["balance"] = user.balance if user else None
-    return jsonify(answer)
-
-
-@bp.route("/_mpp/payments/<payment_request_id>")
-def payment_json(payment_request_id: str) -> Any:
-    """The wallet's truth about one payment (status, amounts, ledger, notification)."""
-    wallet = _wallet()
-    payment = wallet.payment(payment_request_id)
-    if payment is None:
-        return jsonify(error=f"unknown paymentRequestId {payment_request_id}"), 404
-    return jsonify(_payment_json(wallet, payment))
-
-
-@bp.route("/_mpp/users")
-def users_json() -> Any:
-    """Users and balances."""
-    return jsonify(
-        users=[
-            {
-                "customerId": u.customer_id,
-                "name": u.name,
-                "balance": u.balance,
-                "currency": u.currency,
-            }
-            for u in _wallet().ledger.users()
-        ]
-    )
-
-
-@bp.route("/_mpp/outbox/run", methods=["POST"])
-def outbox_run() -> Any:
-    """Attempt every notification that is due now."""
-    return jsonify(attempted=_wallet().outbox.run_due())
-
-
-@bp.route("/_mpp/health")
-def health() -> Any:
-    """Liveness, and what another party needs to register this wallet."""
-    wallet = _wallet()
-    cfg = wallet.config
-    return jsonify(
-        status="ok",
-        clientId=cfg.client_id,
-        walletCurrency=cfg.wallet_currency,
-        publicKey=signing.public_key_base64(wallet.private_key.public_key()),
-        alipayKnown=wallet.alipay_public_key.known,
-    )
-
-
-@bp.route("/_mpp/keys")
-def keys() -> Any:
-    """The wallet's public key (base64 SPKI and PEM)."""
-    public = _wallet().private_key.public_key()
-    return jsonify(publicKey=signing.public_key_base64(public), pem=signing.public_key_pem(public))
+def notification_text(note: dict[str, Any] | None) -> str:
+    """How telling Alipay+ the result went, in words (the outbox row's status)."""
+    if note is None:
+        return ""
+    attempts = note["attempts"]
+    tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+    last = note.get("last_outcome") or ""
+    if note["status"] == "DONE":
+        return f"Alipay+ received this result ({tries})."
+    if note["status"] == "FAILED":
+        return f"Alipay+ refused the notification ({last}); the wallet team will look into it."
+    if note["status"] == "GAVE_UP":
+        return f"Alipay+ could not be told after {tries}; the wallet team will look into it."
+    if attempts == 0:
+        return "Telling Alipay+ now."
+    return f"Not yet confirmed by Alipay+ ({tries}, last: {last}); the wallet keeps trying."

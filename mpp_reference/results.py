@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts import catalogue
+
 
 def result(api: str, code: str, message: str | None = None) -> dict[str, str]:
     """A `result` object for `code` with the status the contract's catalogue gives it."""
     try:
-        from contracts import catalogue
-
         return catalogue.result(api, code, message)
-    except (ImportError, KeyError):
+    except KeyError:
         # A code the catalogue does not list for this API (or no catalogue): S only for
         # SUCCESS, U for the documented unknown-outcome codes, F for everything else.
         status = "S" if code == "SUCCESS" else "U" if code in _UNKNOWN else "F"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -65,9 +65,9 @@ def alipay_server() -> Iterator[tuple[Any, _Swappable]]:
         yield server, holder
 
 
-@pytest.fixture
-def env(tmp_path, alipay_server) -> Iterator[Env]:
-    """A wallet (KRW, Faker users) talking to a FakeAlipay served on 127.0.0.1, port 0."""
+def build_env(tmp_path, alipay_server, **settings: Any) -> Env:
+    """A wallet (KRW, Faker users) talking to a FakeAlipay served on 127.0.0.1, port 0;
+    `settings` are extra WalletConfig fields (e.g. defect=...)."""
     clock = FakeClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
     alipay = FakeAlipay(clock)
     server, holder = alipay_server
@@ -81,10 +81,31 @@ def env(tmp_path, alipay_server) -> Iterator[Env]:
             "run_outbox": False,
             "testing": True,
             "users_file": str(tmp_path / "no-such-users.json"),
+            **settings,
         },
         clock=clock,
     )
     wallet = app.extensions["mpp_reference"]
     alipay.wallet_public_key = wallet.private_key.public_key()
     alipay.client_id = wallet.config.client_id
-    yield Env(app, app.test_client(), wallet, alipay, clock)
+    return Env(app, app.test_client(), wallet, alipay, clock)
+
+
+@pytest.fixture
+def env(tmp_path, alipay_server) -> Iterator[Env]:
+    """A correct wallet and its scripted Alipay+."""
+    yield build_env(tmp_path, alipay_server)
+
+
+@pytest.fixture
+def make_env(tmp_path, alipay_server) -> Callable[..., Env]:
+    """Build a wallet with extra settings: `make_env(defect="no_retry_on_u")`. One per test
+    at a time (they share the loopback Alipay+ server)."""
+    count = 0
+
+    def make(**settings: Any) -> Env:
+        nonlocal count
+        count += 1
+        return build_env(tmp_path / f"w{count}", alipay_server, **settings)
+
+    return make

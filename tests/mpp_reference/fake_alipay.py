@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from flask import Flask, Response, request
@@ -38,6 +39,85 @@ RULES = {
 }
 
 
+RESPONSE_TIME_FORMATS: dict[str, Callable[[datetime], str]] = {
+    "iso": signing.format_time,
+    # Java >= 2023-05 and Go: epoch milliseconds
+    "epoch_ms": lambda now: str(int(now.timestamp() * 1000)),
+    # PHP: +0000
+    "php": lambda now: now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+    # .NET: seven fractional digits and Z
+    "dotnet": lambda now: now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z"),
+    # MPP server SDK: GMT+8 with milliseconds
+    "gmt8_ms": lambda now: now.astimezone(timezone(timedelta(hours=8))).isoformat(
+        timespec="milliseconds"
+    ),
+}
+
+LONG_MERCHANT = (
+    "東京都渋谷区の老舗コーヒー焙煎所とベーカリー「まるやま珈琲・パン工房」本店（オンラインストア）"
+)
+
+
+def _with_extra(value: Any) -> Any:
+    """Unknown fields added to every object (forward compatibility)."""
+    if isinstance(value, dict):
+        out = {k: _with_extra(v) for k, v in value.items()}
+        out["futureField"] = {"addedIn": "v2", "note": "ignore me"}
+        return out
+    if isinstance(value, list):
+        return [_with_extra(v) for v in value]
+    return value
+
+
+def _vary(
+    body: dict[str, Any],
+    surcharge: int | None = None,
+    action_form: dict[str, Any] | None = None,
+    rich: bool = False,
+    merchant_name: str | None = None,
+    extra: bool = False,
+) -> None:
+    """Apply the legitimate variations Alipay+ may send to a decode answer."""
+    pay_to = body["payToAmount"]
+    if surcharge is not None:
+        body["surchargeInfo"] = {
+            "surchargeAmount": {"currency": pay_to["currency"], "value": str(surcharge)},
+            "surchargeQuote": {
+                "quoteId": "SQ1",
+                "quoteCurrencyPair": f"{body['paymentAmount']['currency']}/{pay_to['currency']}",
+                "quotePrice": "9.2",
+            },
+        }
+    if action_form is not None:
+        body["actionForm"] = action_form
+    if merchant_name is not None:
+        body["order"]["merchant"]["merchantName"] = merchant_name
+    if rich:
+        currency = body["paymentAmount"]["currency"]
+        body["order"]["env"] = {"terminalType": "WAP", "osType": "IOS", "clientIp": "127.0.0.1"}
+        body["order"]["goods"] = [
+            {
+                "referenceGoodsId": "G1",
+                "goodsName": "オーガニックコットンTシャツ（ホワイト・Lサイズ）",
+                "goodsQuantity": "2",
+                "goodsUnitAmount": {"currency": currency, "value": "500"},
+            }
+        ]
+        body["order"]["buyer"] = {"referenceBuyerId": "B1", "buyerName": {"fullName": "Kim Min-ji"}}
+        body["order"]["shipping"] = {
+            "shippingName": {"fullName": "김민지"},
+            "shippingAddress": {"region": "KR", "city": "Seoul", "address1": "세종대로 110"},
+        }
+        body["order"]["merchant"]["store"] = {
+            "referenceStoreId": "S1",
+            "storeName": "Shibuya store",
+            "storeMCC": "5651",
+        }
+    if extra:
+        body.update(_with_extra({k: v for k, v in body.items()}))
+        body["brandNewTopLevel"] = ["anything", 1, True]
+
+
 class FakeAlipay:
     """Alipay+ as far as the wallet's unit tests need it."""
 
@@ -54,6 +134,8 @@ class FakeAlipay:
         self.script: dict[str, list[str]] = defaultdict(list)
         self.received: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._count = 0
+        # How answers carry Response-Time: "iso" (+08:00 style), or another form an SDK uses.
+        self.response_time_format = "iso"
         self.app = self._build()
 
     def add_order(
@@ -62,9 +144,18 @@ class FakeAlipay:
         pay_to: tuple[str, int] = ("KRW", 9050),
         promo: int = 0,
         redirect_url: str = "https://merchant.example/return?order=1",
-        expiry_seconds: int = 600,
+        expiry_seconds: int | None = 600,
+        notify_url: str | None = "",
+        **variation: Any,
     ) -> dict[str, Any]:
-        """A decodable order; returns its userInitiatedPay answer body (without result)."""
+        """A decodable order; returns its userInitiatedPay answer body (without result).
+
+        `expiry_seconds=None` / `notify_url=None` / `redirect_url=""` leave those fields out
+        (`notify_url=""` is this server's notifyPayment URL). Variations (issue 11), each off
+        by default: `surcharge=<minor units the user pays>`, `action_form={...}`, `rich=True`
+        (env, goods, buyer, shipping, store), `merchant_name=...`, `extra=True` (unknown fields
+        in every object).
+        """
         self._count += 1
         code = f"https://qr.alipayplus.com/28166613TEST{self._count:06d}"
         prid = f"2026010100000000000000{self._count:05d}T"
@@ -87,12 +178,16 @@ class FakeAlipay:
             "paymentAmount": {"currency": amount[0], "value": str(amount[1])},
             "payToAmount": {"currency": pay_to[0], "value": str(pay_to[1] - promo)},
             "paymentFactor": {"isCashierPayment": "true"},
-            "paymentExpiryTime": signing.format_time(
-                self.clock.now() + timedelta(seconds=expiry_seconds)
-            ),
-            "paymentNotifyUrl": self.base_url + "/aps/api/v1/payments/notifyPayment",
             "paymentRedirectUrl": redirect_url,
         }
+        if expiry_seconds is not None:
+            body["paymentExpiryTime"] = signing.format_time(
+                self.clock.now() + timedelta(seconds=expiry_seconds)
+            )
+        if notify_url is not None:
+            body["paymentNotifyUrl"] = notify_url or (
+                self.base_url + "/aps/api/v1/payments/notifyPayment"
+            )
         if amount[0] != pay_to[0]:
             body["paymentQuote"] = {
                 "quoteId": "Q1",
@@ -112,14 +207,20 @@ class FakeAlipay:
             }
         if not redirect_url:
             del body["paymentRedirectUrl"]
+        _vary(body, **variation)
         self.orders[code] = body
         return {"codeValue": code, **body}
 
     def _answer(self, path: str, body: dict[str, Any]) -> Response:
         raw = json.dumps(body).encode()
-        headers = signing.signed_response_headers(
-            self.private_key, self.client_id, path, raw, self.clock.now()
-        )
+        when = RESPONSE_TIME_FORMATS[self.response_time_format](self.clock.now())
+        value = signing.sign(self.private_key, "POST", path, self.client_id, when, raw)
+        headers = {
+            "content-type": signing.CONTENT_TYPE,
+            "client-id": self.client_id,
+            "response-time": when,
+            "signature": signing.format_signature_header(value),
+        }
         return Response(raw, 200, headers)
 
     def _result(self, code: str) -> dict[str, str]:
@@ -141,16 +242,19 @@ class FakeAlipay:
         def payments(api: str) -> Response:
             raw = request.get_data()
             body = json.loads(raw)
+            path = request.full_path.rstrip("?")
             verified = bool(self.wallet_public_key) and signing.verify(
                 self.wallet_public_key,
                 "POST",
-                request.path,
+                path,
                 request.headers["Client-Id"],
                 request.headers["Request-Time"],
                 raw,
                 signing.parse_signature_header(request.headers["Signature"]).signature,
             )
-            self.received[api].append({"raw": raw, "body": body, "verified": verified})
+            self.received[api].append(
+                {"raw": raw, "body": body, "verified": verified, "query": request.query_string}
+            )
             if not verified:
                 return self._answer(request.path, {"result": self._result("INVALID_SIGNATURE")})
             if self.script[api]:

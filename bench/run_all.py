@@ -14,10 +14,11 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    """Run the bench_, timeline_ and qa_report_ scripts; non-zero if any failed."""
+    """Run the bench_, timeline_ and qa_report_ scripts and compare.py; non-zero if any failed."""
     failed = 0
     scripts = [
         *sorted(HERE.glob("bench_*.py")),
+        HERE / "compare.py",  # aplus-sim against the signed floor and other mocks (issue 14)
         *sorted(HERE.glob("timeline_*.py")),
         *sorted(HERE.glob("qa_report_*.py")),
     ]

@@ -226,7 +226,11 @@ class WalletStub:
     # -- looking at what arrived -----------------------------------------------------------------
 
     def wait_for(self, api: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
-        """Block until `count` calls to `api` have arrived (a readiness check, not a sleep)."""
+        """Block until `count` calls to `api` have arrived (a readiness check, not a sleep).
+
+        Returns as soon as they have (every recorded call notifies the condition); after
+        `timeout` seconds it returns what arrived, for the caller's assertion to report.
+        """
         with self._arrived:
             self._arrived.wait_for(
                 lambda: sum(1 for call in self.calls if call.api == api) >= count, timeout
@@ -301,6 +305,7 @@ class WalletStub:
                         reply,
                     )
                 )
+                self._arrived.notify_all()  # wake every wait_for: a call was recorded
             if reply.before is not None:
                 reply.before()
             if reply.delay:
@@ -324,6 +329,7 @@ class WalletStub:
                 self.merchant_notifications.append(
                     {"status": status, "body": request.get_json(silent=True)}
                 )
+                self._arrived.notify_all()
             return Response("ok", status=status)
 
         return app

@@ -113,8 +113,11 @@ def run(args: argparse.Namespace) -> int:
         f"{counts['error']} errors, {counts['skipped']} skipped in {outcome.seconds:.1f} s "
         f"(clock {outcome.clock}, seed {outcome.seed})"
     )
-    for path, write in ((args.junit, reports.write_junit), (args.json, reports.write_json),
-                        (args.html, reports.write_html)):
+    for path, write in (
+        (args.junit, reports.write_junit),
+        (args.json, reports.write_json),
+        (args.html, reports.write_html),
+    ):
         if path:
             write(outcome, path)
             print(f"report: {path}")

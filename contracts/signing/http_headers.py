@@ -26,14 +26,8 @@ def signed_request_headers(
     key_version: str = DEFAULT_KEY_VERSION,
 ) -> dict[str, str]:
     """Headers for a signed POST: Content-Type, Client-Id, Request-Time, Signature."""
-    time_str = format_time(when)
-    value = sign(private_key, "POST", path, client_id, time_str, body)
-    return {
-        "Content-Type": CONTENT_TYPE,
-        "Client-Id": client_id,
-        "Request-Time": time_str,
-        "Signature": format_signature_header(value, key_version),
-    }
+    names = ("Content-Type", "Client-Id", "Request-Time", "Signature")
+    return _signed(names, private_key, client_id, path, body, when, key_version)
 
 
 def signed_response_headers(
@@ -48,14 +42,24 @@ def signed_response_headers(
 
     The signed content uses POST, the request's path and the Response-Time.
     """
+    names = ("content-type", "client-id", "response-time", "signature")
+    return _signed(names, private_key, client_id, path, body, when, key_version)
+
+
+def _signed(
+    names: tuple[str, str, str, str],
+    private_key: RSAPrivateKey | str | bytes,
+    client_id: str,
+    path: str,
+    body: bytes | str,
+    when: datetime,
+    key_version: str,
+) -> dict[str, str]:
+    """The four headers under `names` (content type, client id, time, signature)."""
     time_str = format_time(when)
     value = sign(private_key, "POST", path, client_id, time_str, body)
-    return {
-        "content-type": CONTENT_TYPE,
-        "client-id": client_id,
-        "response-time": time_str,
-        "signature": format_signature_header(value, key_version),
-    }
+    values = (CONTENT_TYPE, client_id, time_str, format_signature_header(value, key_version))
+    return dict(zip(names, values, strict=True))
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -37,9 +37,8 @@ _B64_RE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 _URLSAFE_B64_RE = re.compile(r"[A-Za-z0-9_\-]+={0,2}")
 
 RAW_PLUS_MESSAGE = (
-    "the signature value must be URL-encoded: it is raw base64 containing '+', which "
-    "URL-decoding (as Alipay+ and every official SDK do) turns into a space; "
-    'send quote_plus(base64) / URLEncoder.encode(base64, "UTF-8") (+ as %2B, / as %2F, = as %3D)'
+    "the signature value must be URL-encoded: raw base64 with '+' turns '+' into a space when "
+    "URL-decoded, as Alipay+ and the SDKs do (send + as %2B, / as %2F, = as %3D)"
 )
 RAW_WARNING = "signature value was raw base64 with '+' (not URL-encoded); Alipay+ refuses it"
 URLSAFE_WARNING = "signature value was URL-safe base64; Alipay+ uses standard base64"

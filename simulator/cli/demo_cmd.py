@@ -275,33 +275,44 @@ def start_pair(args: argparse.Namespace, out: TextIO) -> tuple[list[Process], di
     return processes, urls
 
 
+def _terminate(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Start the pair, print the URLs (merchant page first), and wait for Ctrl-C."""
     out = out or sys.stdout
+    # Both handled explicitly, before anything starts (a signal right after the URLs are
+    # printed must not be lost): a demo started with SIGINT ignored (`cmd &` in a script)
+    # still stops on Ctrl-C / kill -INT, and SIGTERM stops it the same way.
+    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _run(args, out)
+    except KeyboardInterrupt:  # during start-up: start_pair has stopped what it started
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
     try:
         processes, urls = start_pair(args, out)
     except DemoError as exc:
         print(f"aplus-sim demo: {exc}", file=sys.stderr)
         return 1
-    data_dir = Path(args.data_dir).resolve()
-    out.write(
-        f"Merchant page:  {urls['merchant']}\n"
-        f"  open it, pick an amount and a currency, and pay at the wallet's cashier\n"
-        f"Wallet:         {urls['wallet']}/  (users, balances, /scan)\n"
-        f"Simulator:      {urls['simulator']}/_sim/ui  (dashboard, journal)\n"
-        f"Clock:          {args.clock}   Client-Id: {args.client_id}   Data: {data_dir}\n"
-        f"Logs:           {data_dir / 'simulator.log'}, {data_dir / 'wallet.log'}\n"
-        "Press Ctrl-C to stop both.\n"
-    )
-    out.flush()
-
-    def _terminate(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    # Both handled explicitly: a demo started with SIGINT ignored (`cmd &` in a script) still
-    # stops on Ctrl-C / kill -INT, and SIGTERM stops it the same way.
-    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        data_dir = Path(args.data_dir).resolve()
+        out.write(
+            f"Merchant page:  {urls['merchant']}\n"
+            f"  open it, pick an amount and a currency, and pay at the wallet's cashier\n"
+            f"Wallet:         {urls['wallet']}/  (users, balances, /scan)\n"
+            f"Simulator:      {urls['simulator']}/_sim/ui  (dashboard, journal)\n"
+            f"Clock:          {args.clock}   Client-Id: {args.client_id}   Data: {data_dir}\n"
+            f"Logs:           {data_dir / 'simulator.log'}, {data_dir / 'wallet.log'}\n"
+            "Press Ctrl-C to stop both.\n"
+        )
+        out.flush()
         while all(p.popen.poll() is None for p in processes):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 processes[0].popen.wait(timeout=0.5)
@@ -317,5 +328,3 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return 0
     finally:
         stop(processes)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

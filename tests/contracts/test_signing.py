@@ -560,3 +560,10 @@ def test_a_request_signed_with_raw_base64_plus_is_refused_url_encoded_accepted(
     encoded = {**headers, "Signature": signing.format_signature_header(value)}
     parsed = signing.verify_headers(key.public_key(), UIP, encoded, body)
     assert (parsed.signature, parsed.warning) == (value, None)
+
+
+def test_the_url_encoding_message_fits_in_a_result_message() -> None:
+    # A server puts it after a short prefix into resultMessage (max 256 characters).
+    from contracts.signing.signature_header import RAW_PLUS_MESSAGE
+
+    assert len(RAW_PLUS_MESSAGE) <= 200 and "must be URL-encoded" in RAW_PLUS_MESSAGE

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Engine,
     Float,
     Integer,
     String,
@@ -29,9 +30,11 @@ from sqlalchemy import (
 
 from contracts import magic, signing
 from contracts.apis import INBOUND_APIS, OUTBOUND_APIS
+from simulator.clock import Clock
 from simulator.db import metadata, raw, read
 from simulator.faults.effects import RuleError, check_effect, describe
-from simulator.faults.outbound import outbound_fields
+from simulator.ids import Ids
+from simulator.payment_records import PaymentRecords, payments_table
 
 MATCH_FIELDS = (
     "codeValue",
@@ -61,8 +64,6 @@ RULE_FIELDS = (
     "seed",
     "expiresAt",
 )
-# How long `drop` holds a connection unless the rule says otherwise (seconds).
-DEFAULT_DROP_SECONDS = 30.0
 
 rules_table = Table(
     "sim_fault_rules",
@@ -208,15 +209,18 @@ def _matches(rule_match: dict[str, list[str]], fields: Mapping[str, Any]) -> boo
 class FaultStore:
     """The rules of one simulator (rows in `sim_fault_rules`), and choosing an injection."""
 
-    def __init__(self, sim: Any) -> None:
-        self.sim = sim
+    def __init__(self, engine: Engine, clock: Clock, ids: Ids, records: PaymentRecords) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.ids = ids
+        self.records = records
         # Set when the server shuts down: a held (`drop`) connection ends at once.
         self.shutdown = threading.Event()
 
     def add(self, body: Any) -> dict[str, Any]:
         """Validate and store a rule; its view (with `id`)."""
         rule = check_rule(body)
-        with self.sim.engine.begin() as conn:
+        with self.engine.begin() as conn:
             rule_id = conn.execute(
                 rules_table.insert().values(
                     api=rule["api"],
@@ -230,7 +234,7 @@ class FaultStore:
                     expires_at=rule["expiresAt"],
                     matched=0,
                     fired=0,
-                    created_at=self.sim.clock.now().isoformat(),
+                    created_at=self.clock.now().isoformat(),
                 )
             ).inserted_primary_key[0]
         return self.get(int(rule_id)) or {}
@@ -240,18 +244,18 @@ class FaultStore:
         stmt = select(rules_table).order_by(rules_table.c.id)
         if client_id:
             stmt = stmt.where(rules_table.c.client_id == client_id)
-        with read(self.sim.engine) as conn:
+        with read(self.engine) as conn:
             return [_rule_view(row) for row in conn.execute(stmt).all()]
 
     def get(self, rule_id: int) -> dict[str, Any] | None:
         """One rule, or None."""
-        with read(self.sim.engine) as conn:
+        with read(self.engine) as conn:
             row = conn.execute(select(rules_table).where(rules_table.c.id == rule_id)).first()
         return None if row is None else _rule_view(row)
 
     def delete(self, rule_id: int) -> bool:
         """Delete one rule; False if there is none."""
-        with self.sim.engine.begin() as conn:
+        with self.engine.begin() as conn:
             return conn.execute(delete(rules_table).where(rules_table.c.id == rule_id)).rowcount > 0
 
     def clear(self, client_id: str | None = None) -> int:
@@ -259,7 +263,7 @@ class FaultStore:
         stmt = delete(rules_table)
         if client_id:
             stmt = stmt.where(rules_table.c.client_id == client_id)
-        with self.sim.engine.begin() as conn:
+        with self.engine.begin() as conn:
             return conn.execute(stmt).rowcount
 
     def match(
@@ -274,8 +278,8 @@ class FaultStore:
 
         `kinds`: only rules with one of these effect kinds (each hook asks for its own).
         """
-        now = self.sim.clock.now()
-        with self.sim.engine.begin() as conn:
+        now = self.clock.now()
+        with self.engine.begin() as conn:
             rows = conn.execute(
                 select(rules_table)
                 .where(rules_table.c.api == api, rules_table.c.direction == direction)
@@ -296,7 +300,7 @@ class FaultStore:
                 index = row.matched
                 fires = True
                 if row.probability is not None:
-                    seed = row.seed if row.seed is not None else self.sim.ids.seed_value()
+                    seed = row.seed if row.seed is not None else self.ids.seed_value()
                     rng = (
                         random.SystemRandom()
                         if seed is None
@@ -321,15 +325,34 @@ class FaultStore:
         found = from_headers(api, headers)
         if found is not None:
             return found
-        fields, has_rules = inbound_fields(self.sim, api, body)
+        fields, has_rules = inbound_fields(self.engine, api, body)
         found = from_magic(api, fields)
         if found is not None or not has_rules:
             return found
         return self.match(api, "inbound", client_id, fields)
 
+    def outbound_fields(
+        self, payment_request_id: str | None, refund_request_id: str | None
+    ) -> dict[str, Any]:
+        """The fields a rule can match in a call to a wallet (from the payment it is about)."""
+        fields: dict[str, Any] = {
+            "paymentRequestId": payment_request_id,
+            "refundRequestId": refund_request_id,
+        }
+        record = self.records.get_record(payment_request_id) if payment_request_id else None
+        if record is not None:
+            amount = record["order"].get("orderAmount") or {}
+            fields.update(
+                codeValue=record["code_value"],
+                customerId=record["customer_id"],
+                amount=amount.get("value"),
+                currency=amount.get("currency"),
+            )
+        return fields
+
     def has_rules(self, api: str, direction: str) -> bool:
         """Whether any rule exists for `api` in `direction` (one cheap read)."""
-        return _probe(self.sim, api, direction, None, None)[0]
+        return _probe(self.engine, api, direction, None, None)[0]
 
     def outbound(
         self,
@@ -340,10 +363,10 @@ class FaultStore:
         kinds: tuple[str, ...] = OUTBOUND_TRANSPORT,
     ) -> Injection | None:
         """The injection for a call of the simulator to a wallet (or a hook's own kinds)."""
-        has_rules, _ = _probe(self.sim, api, "outbound", None, None)
+        has_rules, _ = _probe(self.engine, api, "outbound", None, None)
         if not has_rules:  # the usual case: one cheap read
             return None
-        fields = outbound_fields(self.sim, payment_request_id, refund_request_id)
+        fields = self.outbound_fields(payment_request_id, refund_request_id)
         return self.match(api, "outbound", client_id, fields, kinds)
 
 
@@ -394,15 +417,15 @@ _PAYMENT_SQL = {
 
 
 def _probe(
-    sim: Any, api: str, direction: str, column: str | None, value: str | None
+    engine: Engine, api: str, direction: str, column: str | None, value: str | None
 ) -> tuple[bool, Any]:
     """(are there rules for api/direction, the payment row (id, order_json) by `column`).
 
     Runs on every inbound call, so on SQLite it is two plain statements on a pooled DB-API
     connection (~40 us), not SQLAlchemy Core (~400 us here); elsewhere, prebuilt statements.
     """
-    if sim.engine.dialect.name == "sqlite":
-        with raw(sim.engine) as conn:
+    if engine.dialect.name == "sqlite":
+        with raw(engine) as conn:
             cur = conn.cursor()
             try:
                 cur.execute(_HAS_RULES_SQL, (api, direction))
@@ -414,9 +437,7 @@ def _probe(
             finally:
                 cur.close()
         return has_rules, row
-    from simulator.payments import payments_table
-
-    with read(sim.engine) as conn:
+    with read(engine) as conn:
         has_rules = conn.execute(_HAS_RULES, {"api": api, "direction": direction}).first()
         row = None
         if column is not None and value is not None:
@@ -432,7 +453,9 @@ _HAS_RULES = (
 )
 
 
-def inbound_fields(sim: Any, api: str, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+def inbound_fields(
+    engine: Engine, api: str, body: Mapping[str, Any]
+) -> tuple[dict[str, Any], bool]:
     """The fields a rule or magic value can match in an inbound call (with its order's amount),
     and whether any rule exists for `api` at all."""
     fields: dict[str, Any] = {
@@ -445,7 +468,7 @@ def inbound_fields(sim: Any, api: str, body: Mapping[str, Any]) -> tuple[dict[st
         column, value = "code_value", fields["codeValue"]
     elif api == "notifyPayment" and "paymentRequestId" in fields:
         column, value = "payment_request_id", fields["paymentRequestId"]
-    has_rules, row = _probe(sim, api, "inbound", column, value)
+    has_rules, row = _probe(engine, api, "inbound", column, value)
     if row is not None:
         payment_request_id, order_json = row[0], row[1]
         order_amount = json.loads(order_json).get("orderAmount") or {}

@@ -18,7 +18,7 @@ from simulator.clock import Clock
 from simulator.code_rules import CodeRuleStore
 from simulator.config import SimConfig
 from simulator.events import Events
-from simulator.faults.rules import FaultStore
+from simulator.faults.store import FaultStore
 from simulator.ids import Ids
 from simulator.keys import KeyStore
 from simulator.payments import PaymentEngine

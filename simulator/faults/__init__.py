@@ -15,8 +15,9 @@ never gets one; calls to a wallet get theirs in `simulator.outbound` (`faults.ou
 each outbound API module asks for its own kinds (early_cancel, skip_polling, unknown_inquiry).
 Everything injected is journaled next to the exchange it changed.
 
-The package, one job a module: `effects` (the effect kinds and their checks), `rules` (rules,
-the rule store, headers and magic values), `inbound` and `outbound` (applying an injection to a
+The package, one job a module: `effects` (the effect kinds and their checks), `rules` (a
+rule's checks, its table, headers and magic values), `store` (the rule store, `sim.faults`,
+choosing an injection), `inbound` and `outbound` (applying an injection to a
 call in each direction; they sit above `simulator.state` and are imported by path), `isolation`
 (one wallet's reset) and `routes` (the /_sim/faults and /_sim/seed blueprint). This facade
 exports what the rest of the simulator uses.
@@ -27,7 +28,8 @@ from __future__ import annotations
 from contracts.apis import INBOUND_APIS, OUTBOUND_APIS
 from simulator.faults.effects import EFFECTS, RuleError, describe
 from simulator.faults.isolation import reset_client
-from simulator.faults.rules import FaultStore, check_rule
+from simulator.faults.rules import check_rule
+from simulator.faults.store import FaultStore
 
 __all__ = [
     "EFFECTS",

@@ -33,12 +33,11 @@ from simulator.clock import Clock
 from simulator.code_rules import CodeRuleStore
 from simulator.config import SimConfig
 from simulator.db import Prepared, stamp, write
-from simulator.events import Event, Events, PaymentEvent
+from simulator.events import Event, Events
 from simulator.ids import Ids
 from simulator.keys import KeyStore
 from simulator.orders import NewOrder, OrderError, check_order
 from simulator.payment_records import BY_CODE, BY_ID, PaymentRecords, ViewPart, payments_table
-from simulator.scheduler import Job
 
 __all__ = ["OPEN", "STATUSES", "Locked", "OrderError", "PaymentEngine", "payments_table"]
 
@@ -267,43 +266,14 @@ class PaymentEngine(PaymentRecords):
             )
 
 
-def _exchanges(sim: Any) -> ViewPart:
-    def exchanges(payment_request_id: str) -> list[dict[str, Any]]:
-        found = sim.journal.query(payment_request_id=payment_request_id, limit=1000)
-        return list(reversed(found))
-
-    return exchanges
-
-
 def init_app(app):
-    """Give the app its payments and the code rules; expiry runs as an `expire` job."""
+    """Give the app its payments and the code rules they serve."""
     sim = app.extensions["aplus_sim"]
+
+    def exchanges(payment_request_id: str) -> list[dict[str, Any]]:
+        return list(reversed(sim.journal.query(payment_request_id=payment_request_id, limit=1000)))
+
     sim.payments = PaymentEngine(
-        sim.engine, sim.clock, sim.events, sim.config, sim.keys, sim.ids, _exchanges(sim)
+        sim.engine, sim.clock, sim.events, sim.config, sim.keys, sim.ids, exchanges
     )
     sim.code_rules = sim.payments.code_rules
-    sim.scheduler.register("expire", _run_expire)
-    sim.events.on(Event.ORDER_CREATED, lambda event: _schedule_expiry(sim, event))
-    sim.events.on(Event.FINAL, lambda event: _drop_expiry(sim, event))
-
-
-def _run_expire(sim: Any, job: Job) -> None:
-    sim.payments.expire(job.payload["paymentRequestId"])
-
-
-def _schedule_expiry(sim: Any, event: PaymentEvent) -> None:
-    """An `expire` job at the order's paymentExpiryTime (dropped when the payment is final)."""
-    payment_request_id = event.payment_request_id
-    record = sim.payments.get_record(payment_request_id)
-    if record is None:
-        return
-    sim.scheduler.enqueue(
-        "expire",
-        {"paymentRequestId": payment_request_id},
-        record["expiry"],
-        key=f"expire:{payment_request_id}",
-    )
-
-
-def _drop_expiry(sim: Any, event: PaymentEvent) -> None:
-    sim.scheduler.cancel(f"expire:{event.payment_request_id}")

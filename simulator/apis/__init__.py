@@ -3,8 +3,8 @@
 Inbound (a wallet calls Alipay+; served under /aps/ through `simulator.protocol.serve`):
 `inquiry_code_rules`, `user_initiated_pay`, `notify_payment`, each with `handle(inbound)`.
 Outbound (Alipay+ calls the wallet; run as scheduler jobs, started by payment events):
-`inquiry_payment`, `cancel_payment`, `refund`, and the merchant's `merchant_notify`; `calls`
-holds what they share (the base request, `RetrySeries`). The paths, directions, schemas and
+`inquiry_payment`, `cancel_payment`, `refund`, and the merchant's `merchant_notify`; `expiry`
+closes an order at paymentExpiryTime; `calls` holds what they share (the base request, `RetrySeries`). The paths, directions, schemas and
 idempotency fields of every API are the table in contracts/apis.py.
 """
 
@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, Response
 from contracts import apis
 from simulator.apis import (
     cancel_payment,
+    expiry,
     inquiry_code_rules,
     inquiry_payment,
     merchant_notify,
@@ -33,9 +34,10 @@ INBOUND = {
     "userInitiatedPay": user_initiated_pay,
     "notifyPayment": notify_payment,
 }
-# The outbound APIs, in the order their listeners are registered: a DECODED payment is first
-# given its polls, then maybe cancelled at once (early_cancel; its FINAL drops the polls).
-OUTBOUND = (inquiry_payment, cancel_payment, refund, merchant_notify)
+# The outbound APIs (and the expiry that leads to cancelPayment), in the order their listeners
+# are registered: a DECODED payment is first given its polls, then maybe cancelled at once
+# (early_cancel; its FINAL drops the polls).
+OUTBOUND = (expiry, inquiry_payment, cancel_payment, refund, merchant_notify)
 
 bp = Blueprint("aps", __name__)
 

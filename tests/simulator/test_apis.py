@@ -10,17 +10,8 @@ import requests
 from contracts import apis, catalogue
 from simulator.apis import INBOUND
 from tests.simulator.conftest import PATHS
-from tests.support.live_server import live_server
 
 FAULT_HEADER = "X-Aplus-Sim-Fault"
-
-
-@pytest.fixture
-def server(app, sim):
-    with live_server(app) as running:
-        sim.config.base_url = running.url
-        yield running
-        sim.faults.shutdown.set()  # a held connection ends with the server
 
 
 def _unsigned_decode(server, sim, code_value: str, fault: dict) -> requests.Response:

@@ -22,6 +22,9 @@ import requests
 
 from contracts import signing
 from contracts.wire import ALIPAY_TZ
+from simulator.faults.outbound import spoil_outbound
+from simulator.protocol import check as validation_report
+from simulator.state import Sim
 
 URL_FIELDS = {
     "inquiryPayment": "inquiryPaymentUrl",
@@ -84,7 +87,7 @@ class WalletAnswer:
 class WalletClient:
     """Signs, sends, verifies and journals calls from the simulator to a wallet."""
 
-    def __init__(self, sim: Any) -> None:
+    def __init__(self, sim: Sim) -> None:
         self.sim = sim
         self._local = threading.local()
 
@@ -114,7 +117,7 @@ class WalletClient:
         # Not found (deleted by a reset?): the call fails like an unreachable wallet, journaled.
         participant = sim.keys.participant(client_id) or {}
         url = participant.get(URL_FIELDS[api]) or ""
-        timeout = float(getattr(sim.config, TIMEOUT_FIELDS[api]))
+        timeout = float(getattr(sim.config, TIMEOUT_FIELDS[api]))  # e.g. config.refund_timeout
         answer = WalletAnswer(api=api, url=url, request_body=body)
         parts = urlsplit(url)
         path = parts.path or "/"
@@ -126,15 +129,8 @@ class WalletClient:
             sim.keys.private_key, client_id, path, payload, when
         )
         sends = 1
-        faults = getattr(sim, "faults", None)
-        injection = (
-            faults.outbound(api, client_id, payment_request_id, refund_request_id)
-            if faults is not None
-            else None
-        )
+        injection = sim.faults.outbound(api, client_id, payment_request_id, refund_request_id)
         if injection is not None:
-            from simulator.faults import spoil_outbound
-
             payload, headers, sends = spoil_outbound(
                 sim, injection, client_id, path, payload, headers, when
             )
@@ -242,9 +238,6 @@ class WalletClient:
         return "valid"
 
     def _journal(self, answer: WalletAnswer, **fields: Any) -> int | None:
-        journal = getattr(self.sim, "journal", None)
-        if journal is None:
-            return None
         try:
             request_json = json.loads(answer.request_body)
         except ValueError:
@@ -264,7 +257,7 @@ class WalletClient:
             except ValueError:
                 pass
         result = trusted_result or raw_result
-        return journal.record(
+        return self.sim.journal.record(
             direction="outbound",
             api=answer.api,
             method="POST",
@@ -281,16 +274,6 @@ class WalletClient:
             error=answer.error,
             **fields,
         )
-
-
-def validation_report(api: str, kind: str, message: dict[str, Any]) -> list[dict[str, str]]:
-    """contracts.validate's findings as plain dicts (pointer, rule, message)."""
-    from contracts import validate
-
-    return [
-        {"pointer": v.pointer, "rule": v.rule, "message": v.message}
-        for v in validate(api, kind, message)
-    ]
 
 
 def _refused(exc: Exception) -> bool:

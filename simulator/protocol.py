@@ -1,8 +1,9 @@
 """The inbound pipeline of the Alipay+ APIs: every request the wallet sends goes through `serve`.
 
-Order of checks (the real gateway's order as far as the spec shows; see docs/simulator.md):
+Order of steps (the real gateway's order as far as the spec shows; see docs/simulator.md):
 method -> media type -> Client-Id -> participant -> Request-Time -> signature -> JSON body ->
-contract (schema + domain rules) -> the engine. Every outcome is HTTP 200 with a `result`, the
+contract (schema + domain rules) -> injected faults -> the API's handler. Nothing is injected
+into a request the pipeline refuses (authenticate first). Every outcome is HTTP 200 with a `result`, the
 answer is signed as the SDKs expect (lower-case `signature`, `response-time`, `client-id`), and
 the exchange is journaled with the signature verdict and the violations found on both sides.
 """
@@ -13,15 +14,29 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any
 
 from flask import Request, Response, g, request
 
-from contracts import catalogue, signing
+from contracts import signing, validate
 from contracts.wire import dumps
+from simulator.errors import (
+    InvalidApi,
+    InvalidClient,
+    InvalidSignature,
+    KeyNotFound,
+    MediaTypeNotAcceptable,
+    MethodNotSupported,
+    ParamIllegal,
+    ProtocolError,
+    UnknownException,
+    result,
+)
+from simulator.exchange import Answer, Handler, Inbound
+from simulator.faults.effects import RuleError
+from simulator.faults.inbound import InboundFault
 from simulator.state import Sim, current
 
 log = logging.getLogger(__name__)
@@ -30,139 +45,7 @@ log = logging.getLogger(__name__)
 PLACEHOLDER_SIGNATURE = "testing_signature"
 
 
-# -- result codes, declared once ---------------------------------------------------------------
-
-
-class ProtocolError(Exception):
-    """A protocol outcome other than SUCCESS; rendered centrally into the `result` object."""
-
-    code: ClassVar[str] = "PROCESS_FAIL"
-    status: ClassVar[str] = "F"  # used only if the catalogue lacks the code for this API
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.code)
-        self.message = message
-
-
-class ParamIllegal(ProtocolError):
-    """PARAM_ILLEGAL: a header or body field is missing or malformed (the message names it)."""
-
-    code = "PARAM_ILLEGAL"
-
-
-class MethodNotSupported(ProtocolError):
-    """METHOD_NOT_SUPPORTED: the Alipay+ APIs take POST only."""
-
-    code = "METHOD_NOT_SUPPORTED"
-
-
-class MediaTypeNotAcceptable(ProtocolError):
-    """MEDIA_TYPE_NOT_ACCEPTABLE: the body is not sent as application/json."""
-
-    code = "MEDIA_TYPE_NOT_ACCEPTABLE"
-
-
-class InvalidApi(ProtocolError):
-    """INVALID_API: no such API under /aps/."""
-
-    code = "INVALID_API"
-
-
-class InvalidClient(ProtocolError):
-    """INVALID_CLIENT: the Client-Id is not a registered participant."""
-
-    code = "INVALID_CLIENT"
-
-
-class InvalidSignature(ProtocolError):
-    """INVALID_SIGNATURE: the Signature header is missing, malformed or does not verify."""
-
-    code = "INVALID_SIGNATURE"
-
-
-class KeyNotFound(ProtocolError):
-    """KEY_NOT_FOUND: the participant has no public key registered."""
-
-    code = "KEY_NOT_FOUND"
-
-
-class AccessDenied(ProtocolError):
-    """ACCESS_DENIED: the payment belongs to another participant."""
-
-    code = "ACCESS_DENIED"
-
-
-class InvalidCode(ProtocolError):
-    """INVALID_CODE: the code value is not one Alipay+ issued."""
-
-    code = "INVALID_CODE"
-
-
-class ExpiredCode(ProtocolError):
-    """EXPIRED_CODE: the code's payment is past its paymentExpiryTime."""
-
-    code = "EXPIRED_CODE"
-
-
-class OrderIsClosed(ProtocolError):
-    """ORDER_IS_CLOSED: the order was closed (or already paid or failed)."""
-
-    code = "ORDER_IS_CLOSED"
-
-
-class OrderNotExist(ProtocolError):
-    """ORDER_NOT_EXIST: no decoded payment with this paymentRequestId."""
-
-    code = "ORDER_NOT_EXIST"
-
-
-class RepeatReqInconsistent(ProtocolError):
-    """REPEAT_REQ_INCONSISTENT: same idempotency key, different compared fields."""
-
-    code = "REPEAT_REQ_INCONSISTENT"
-
-
-class UnknownException(ProtocolError):
-    """UNKNOWN_EXCEPTION: an internal error; the wallet should retry the identical request."""
-
-    code = "UNKNOWN_EXCEPTION"
-    status = "U"
-
-
-def result(api: str, code: str, message: str | None = None, status: str = "F") -> dict[str, str]:
-    """The `result` object for `code`, from the catalogue (falls back to `status` if absent)."""
-    try:
-        return catalogue.result(api, code, message)
-    except KeyError:
-        # An unknown path has no API of its own: the common codes mean the same everywhere.
-        for other in catalogue.apis():
-            try:
-                return catalogue.result(other, code, message)
-            except KeyError:
-                continue
-        log.warning("result code %s is not in the catalogue for %s", code, api)
-        return {"resultCode": code, "resultStatus": status, "resultMessage": message or code}
-
-
-def success(api: str) -> dict[str, str]:
-    """The SUCCESS result for `api`."""
-    return result(api, "SUCCESS", "Success", status="S")
-
-
 # -- the pipeline ------------------------------------------------------------------------------
-
-
-@dataclass
-class Inbound:
-    """One authenticated, parsed request handed to an engine handler."""
-
-    api: str
-    client_id: str
-    participant: dict[str, Any]
-    body: dict[str, Any]
-    path: str
-    payment_request_id: str | None = None
-    note: str | None = None
 
 
 @dataclass
@@ -177,13 +60,8 @@ class _Exchange:
     note: str | None = None
 
 
-Handler = Callable[[Inbound], "dict[str, Any] | str"]
-
-
 def check(api: str, kind: str, message: dict[str, Any]) -> list[dict[str, str]]:
     """The contract violations of `message` (contracts.validate), as journal dicts."""
-    from contracts import validate  # imported on first use: it compiles the schemas
-
     return [
         {"pointer": v.pointer, "rule": v.rule, "message": v.message}
         for v in validate(api, kind, message)
@@ -310,31 +188,17 @@ def serve(api: str, handler: Handler | None) -> Response:
     req = request._get_current_object()  # bound once: every proxy access costs a lookup
     raw = req.get_data(cache=True)
     ex = _Exchange(api=api, path=req.path, client_id=req.headers.get("Client-Id", ""))
-    answer: dict[str, Any] | str
+    fault: InboundFault | None = None
+    answer: Answer
     try:
         if handler is None:
             raise InvalidApi(f"{req.path} is not an Alipay+ API served here")
-        participant = _authenticate(sim, api, ex, raw, req)
-        body = _parse_body(api, raw, ex)
-        if isinstance(body.get("paymentRequestId"), str):
-            ex.payment_request_id = body["paymentRequestId"]
-        try:
-            text = raw.decode("utf-8") if raw.strip() else "{}"
-        except UnicodeDecodeError:  # JSON in UTF-16/32: json.loads read it, so validate that
-            text = dumps(body)
-        ex.request_violations.extend(check_text(api, "request", text))
-        if ex.request_violations:
-            first = ex.request_violations[0]
-            more = len(ex.request_violations) - 1
-            raise ParamIllegal(
-                f"{first['pointer'] or '(body)'}: {first['message']}"
-                + (f" (and {more} more problem(s))" if more else "")
-            )
-        inbound = Inbound(api, ex.client_id, participant, body, req.path)
-        answer = handler(inbound)
+        inbound = _accept(sim, api, ex, raw, req)
+        fault = _fault(sim, api, req, inbound)
+        answer = handler(inbound) if fault is None else fault.answer(handler, inbound)
         ex.payment_request_id = inbound.payment_request_id or ex.payment_request_id
         ex.note = inbound.note
-        extra = g.pop("aplus_sim_notes", None)  # e.g. a fault injected by a hook (faults.py)
+        extra = g.pop("aplus_sim_notes", None)  # e.g. a fault an event listener injected
         if extra:
             ex.note = "; ".join([*([ex.note] if ex.note else []), *extra])
     except ProtocolError as exc:
@@ -355,11 +219,42 @@ def serve(api: str, handler: Handler | None) -> Response:
             )
         }
     try:
-        return _respond(sim, api, ex, raw, answer, started, req)
+        response, entry_id = _respond(sim, api, ex, raw, answer, started, req)
+        return response if fault is None else fault.respond(response, entry_id, req)
     except Exception:  # last resort: still an answer in the protocol's terms, never a 500
         log.exception("answering a %s request failed", api)
         fallback = {"result": result(api, UnknownException.code, "internal error", "U")}
         return Response(dumps(fallback), status=200, mimetype="application/json")
+
+
+def _accept(sim: Sim, api: str, ex: _Exchange, raw: bytes, req: Request) -> Inbound:
+    """Authenticate, parse and check the contract; the request as the handler sees it."""
+    participant = _authenticate(sim, api, ex, raw, req)
+    body = _parse_body(api, raw, ex)
+    if isinstance(body.get("paymentRequestId"), str):
+        ex.payment_request_id = body["paymentRequestId"]
+    try:
+        text = raw.decode("utf-8") if raw.strip() else "{}"
+    except UnicodeDecodeError:  # JSON in UTF-16/32: json.loads read it, so validate that
+        text = dumps(body)
+    ex.request_violations.extend(check_text(api, "request", text))
+    if ex.request_violations:
+        first = ex.request_violations[0]
+        more = len(ex.request_violations) - 1
+        raise ParamIllegal(
+            f"{first['pointer'] or '(body)'}: {first['message']}"
+            + (f" (and {more} more problem(s))" if more else "")
+        )
+    return Inbound(api, ex.client_id, participant, body, req.path)
+
+
+def _fault(sim: Sim, api: str, req: Request, inbound: Inbound) -> InboundFault | None:
+    """The faults step: the injection this accepted request gets (header, magic value, rule)."""
+    try:
+        injection = sim.faults.choose(api, inbound.client_id, req.headers, inbound.body)
+    except RuleError as exc:
+        raise ParamIllegal(f"bad injection request: {exc}") from exc
+    return None if injection is None else InboundFault(sim, api, injection)
 
 
 def _respond(
@@ -367,10 +262,11 @@ def _respond(
     api: str,
     ex: _Exchange,
     raw: bytes,
-    answer: dict[str, Any] | str,
+    answer: Answer,
     started: float,
     req: Request,
-) -> Response:
+) -> tuple[Response, int | None]:
+    """Sign the answer, check it against the contract and journal the exchange."""
     if isinstance(answer, str):
         text, message = answer, json.loads(answer)
     else:
@@ -390,31 +286,31 @@ def _respond(
             log.exception("validating the %s response failed", api)
     if response_violations:
         log.warning("the simulator answered %s with violations: %s", api, response_violations)
-    if sim.journal is not None:
-        outcome = message.get("result") or {}
-        try:
-            sim.journal.record(
-                direction="inbound",
-                api=api,
-                client_id=ex.client_id,
-                payment_request_id=ex.payment_request_id,
-                method=req.method,
-                path=ex.path,
-                url=req.url,
-                request_headers=dict(req.headers.items()),
-                request_body=raw.decode("utf-8", "replace"),
-                response_status=200,
-                response_headers=dict(response.headers.items()),
-                response_body=text,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                signature=ex.signature,
-                request_violations=ex.request_violations,
-                response_violations=response_violations,
-                result_status=outcome.get("resultStatus"),
-                result_code=outcome.get("resultCode"),
-                error=ex.error,
-                note=ex.note,
-            )
-        except Exception:
-            log.exception("journaling a %s exchange failed", api)
-    return response
+    outcome = message.get("result") or {}
+    entry_id = None
+    try:
+        entry_id = sim.journal.record(
+            direction="inbound",
+            api=api,
+            client_id=ex.client_id,
+            payment_request_id=ex.payment_request_id,
+            method=req.method,
+            path=ex.path,
+            url=req.url,
+            request_headers=dict(req.headers.items()),
+            request_body=raw.decode("utf-8", "replace"),
+            response_status=200,
+            response_headers=dict(response.headers.items()),
+            response_body=text,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            signature=ex.signature,
+            request_violations=ex.request_violations,
+            response_violations=response_violations,
+            result_status=outcome.get("resultStatus"),
+            result_code=outcome.get("resultCode"),
+            error=ex.error,
+            note=ex.note,
+        )
+    except Exception:
+        log.exception("journaling a %s exchange failed", api)
+    return response, entry_id

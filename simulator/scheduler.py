@@ -18,10 +18,25 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, and_, or_, select
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    func,
+    or_,
+    select,
+)
 
+from simulator.clock import Clock
+from simulator.config import SimConfig
 from simulator.db import metadata, read, stamp, unstamp
 
 log = logging.getLogger(__name__)
@@ -50,8 +65,6 @@ jobs_table = Table(
 
 # A claim older than this (real seconds) belongs to a worker that died; another may take it.
 LEASE_SECONDS = 120.0
-# Background threads per process (real clock); `scheduler_threads` in the config overrides it.
-THREADS = 4
 # Guard against a handler that keeps scheduling itself at the same instant.
 MAX_JOBS_PER_RUN = 100_000
 
@@ -68,16 +81,27 @@ class Job:
     attempts: int
 
 
-Handler = Callable[[Any, Job], None]
+# Whoever the handlers serve (the app's Sim); the scheduler only hands it back to them.
+Owner = TypeVar("Owner")
+Handler = Callable[[Owner, Job], None]
 
 
-class Scheduler:
+class Scheduler(Generic[Owner]):
     """The job table's API: enqueue, cancel, run what is due, and (virtual clock) run up to a time."""
 
-    def __init__(self, sim: Any, poll_seconds: float = 1.0) -> None:
-        self.sim = sim
-        self.engine = sim.engine
-        self.handlers: dict[str, Handler] = {}
+    def __init__(
+        self,
+        owner: Owner,
+        engine: Engine,
+        clock: Clock,
+        config: SimConfig,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.owner = owner
+        self.engine = engine
+        self.clock = clock
+        self.config = config
+        self.handlers: dict[str, Handler[Owner]] = {}
         self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.poll_seconds = poll_seconds
         self._advance_lock = threading.Lock()
@@ -88,14 +112,14 @@ class Scheduler:
 
     # -- registration -------------------------------------------------------------------------
 
-    def register(self, kind: str, handler: Handler) -> None:
-        """Run `handler(sim, job)` for jobs of `kind`."""
+    def register(self, kind: str, handler: Handler[Owner]) -> None:
+        """Run `handler(owner, job)` for jobs of `kind`."""
         self.handlers[kind] = handler
 
-    def handler(self, kind: str) -> Callable[[Handler], Handler]:
+    def handler(self, kind: str) -> Callable[[Handler[Owner]], Handler[Owner]]:
         """Decorator form of `register`."""
 
-        def decorate(func: Handler) -> Handler:
+        def decorate(func: Handler[Owner]) -> Handler[Owner]:
             self.register(kind, func)
             return func
 
@@ -107,7 +131,7 @@ class Scheduler:
         self, kind: str, payload: dict[str, Any], due_at: datetime, key: str | None = None
     ) -> int:
         """Add a job; a pending job with the same `key` is replaced. Returns the new job's id."""
-        now = self.sim.clock.now()
+        now = self.clock.now()
         with self.engine.begin() as conn:
             if key is not None:
                 conn.execute(
@@ -126,7 +150,7 @@ class Scheduler:
                     created_at=stamp(now),
                 )
             ).inserted_primary_key[0]
-        if not self.sim.clock.virtual:
+        if not self.clock.virtual:
             self._ensure_thread()
             if due_at <= now:
                 self._wake.set()
@@ -134,7 +158,7 @@ class Scheduler:
 
     def cancel(self, key: str) -> int:
         """Cancel the pending jobs with `key`; returns how many were cancelled."""
-        now = stamp(self.sim.clock.now())  # read before the write transaction (SQLite: one writer)
+        now = stamp(self.clock.now())  # read before the write transaction (SQLite: one writer)
         with self.engine.begin() as conn:
             return conn.execute(
                 jobs_table.update()
@@ -170,6 +194,15 @@ class Scheduler:
             ).scalar()
         return unstamp(value) if value else None
 
+    def count(self, *statuses: str) -> int:
+        """How many jobs are in one of `statuses` (e.g. "pending"; "done", "failed")."""
+        with read(self.engine) as conn:
+            return conn.execute(
+                select(func.count())
+                .select_from(jobs_table)
+                .where(jobs_table.c.status.in_(statuses))
+            ).scalar_one()
+
     # -- running ------------------------------------------------------------------------------
 
     def run_due(self, now: datetime) -> int:
@@ -185,7 +218,7 @@ class Scheduler:
 
     def run_until(self, target: datetime) -> datetime:
         """Move a virtual clock to `target`, stopping at each job's due time to run it."""
-        clock = self.sim.clock
+        clock = self.clock
         with self._advance_lock:
             start = clock.now()
             if target < start:
@@ -261,11 +294,11 @@ class Scheduler:
             status, error = "failed", f"no handler registered for job kind {job.kind!r}"
         else:
             try:
-                handler(self.sim, job)
+                handler(self.owner, job)
             except Exception:
                 status, error = "failed", traceback.format_exc()
                 log.exception("job %s (%s) failed", job.id, job.kind)
-        finished = stamp(self.sim.clock.now())
+        finished = stamp(self.clock.now())
         with self.engine.begin() as conn:
             conn.execute(
                 jobs_table.update()
@@ -294,14 +327,14 @@ class Scheduler:
 
     def _ensure_thread(self) -> None:
         # is_alive() is False in a forked worker: the threads stayed behind in the parent.
-        if any(t.is_alive() for t in self._threads) or not self.sim.config.run_scheduler:
+        if any(t.is_alive() for t in self._threads) or not self.config.run_scheduler:
             return
         with self._thread_lock:
             if not any(t.is_alive() for t in self._threads):
                 self._stop.clear()
                 # Several threads, so one slow wallet (an 8 s timeout) does not hold up the
                 # others' jobs; claims are atomic, so they never run a job twice.
-                count = max(1, int(getattr(self.sim.config, "scheduler_threads", THREADS)))
+                count = max(1, int(self.config.scheduler_threads))
                 self._threads = [
                     threading.Thread(
                         target=self._loop, name=f"aplus-sim-scheduler-{n}", daemon=True
@@ -315,7 +348,7 @@ class Scheduler:
         failures = 0
         while not self._stop.is_set():
             try:
-                self.run_due(self.sim.clock.now())
+                self.run_due(self.clock.now())
                 failures = 0
             except Exception:  # the database went away, a handler looped...: keep going
                 failures += 1
@@ -334,7 +367,7 @@ class Scheduler:
 def init_app(app):
     """Give the app its scheduler; a virtual clock runs due jobs whenever it moves."""
     sim = app.extensions["aplus_sim"]
-    sim.scheduler = Scheduler(sim)
+    sim.scheduler = Scheduler(sim, sim.engine, sim.clock, sim.config)
     if sim.clock.virtual:
         sim.clock.runner = sim.scheduler.run_until
     elif sim.config.run_scheduler and sim.scheduler.next_due() is not None:

@@ -192,49 +192,9 @@ def check(
 # -- the rules on this source tree ---------------------------------------------------------------
 
 
-# Debt being paid off (issue 9): the simulator core (payments, callbacks, protocol, faults) still
-# has these cycles, upward imports and sizes until it is moved into simulator/apis/. The list
-# may only shrink: a new problem fails, and so does a listed one that is gone but still listed.
-KNOWN_DEBT = frozenset(
-    (ROOT / "tests" / "layers_known_debt.txt").read_text(encoding="utf-8").splitlines()
-) - {""}
-
-
-def _strip_line(problem: str) -> str:
-    """A problem without its line number, so moving code inside a file keeps it recognised."""
-    head, sep, rest = problem.partition(": ")
-    path, colon, line = head.rpartition(":")
-    return f"{path}: {rest}" if colon and line.isdigit() and sep else problem
-
-
-def _in_cycles() -> set[str]:
-    """'in an import cycle: M' for every module that can reach itself through imports (the
-    cycles check() names depend on which edge it breaks first; this set does not)."""
-    modules = find_modules(ROOT)
-    graph: dict[str, set[str]] = defaultdict(set)
-    for item in find_imports(ROOT, modules):
-        graph[item.importer].add(item.imported)
-    looped = set()
-    for start in list(graph):
-        seen, todo = set(), list(graph[start])
-        while todo:
-            node = todo.pop()
-            if node == start:
-                looped.add(f"in an import cycle: {start}")
-                break
-            if node not in seen:
-                seen.add(node)
-                todo.extend(graph.get(node, ()))
-    return looped
-
-
 def test_the_source_keeps_the_dependency_rules():
-    problems = {_strip_line(p) for p in check(ROOT, read_layers())}
-    problems = {p for p in problems if not p.startswith("import cycle: ")} | _in_cycles()
-    new = sorted(problems - KNOWN_DEBT)
-    assert new == [], "new layer problems:\n" + "\n".join(new)
-    paid = sorted(KNOWN_DEBT - problems)
-    assert paid == [], "fixed, so remove from tests/layers_known_debt.txt:\n" + "\n".join(paid)
+    problems = check(ROOT, read_layers())
+    assert problems == [], "\n".join(problems)
 
 
 def test_the_documented_order_names_the_three_packages_lowest_first():

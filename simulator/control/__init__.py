@@ -26,7 +26,6 @@ from __future__ import annotations
 from flask import Blueprint, Flask, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from simulator.callbacks import Refused
 from simulator.control import (
     clock,
     faults,
@@ -39,6 +38,7 @@ from simulator.control import (
     report,
 )
 from simulator.control.errors import ControlError, render
+from simulator.errors import Refused
 
 __all__ = ["RESOURCES", "ControlError", "bp", "init_app"]
 

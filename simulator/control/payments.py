@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from simulator.callbacks import close_by_merchant, refunds_for, request_refund
+from simulator.apis.cancel_payment import close_by_merchant
+from simulator.apis.refund import refunds_for, request_refund
 from simulator.control.errors import ControlError, request_json
 from simulator.state import current
 

@@ -8,89 +8,42 @@ Three ways in, tried in this order for every call of an Alipay+ API a wallet mak
    `probability` + `seed` and `expiresAt` (clock time).
 
 Rules are rows (several workers share them); a rule's match and fire counts change in one
-transaction. Effects are registered with `@effect` (schemathesis' checks registry, in small);
-inbound calls are intercepted before Flask dispatches them (`_intercept`) and run through
-`simulator.protocol.serve` with a substitute handler, so authentication, contract checks, signing
-and the journal stay those of every other call. Everything injected is journaled next to the
-exchange it changed ("injected: rule 3 result U/UNKNOWN_EXCEPTION").
+transaction. Effects are registered with `@effect` (schemathesis' checks registry, in small).
+Inbound calls get their injection as a step of `simulator.protocol.serve`, after
+authentication and the contract checks (`faults.inbound.InboundFault`), so a refused request
+never gets one; calls to a wallet get theirs in `simulator.outbound` (`faults.outbound`), and
+each outbound API module asks for its own kinds (early_cancel, skip_polling, unknown_inquiry).
+Everything injected is journaled next to the exchange it changed.
 
-`POST /_sim/seed {"seed": 42}` seeds `sim.ids`, the one generator of random ids and choices
-(a persisted seed and counter, so several workers draw the same sequence).
-
-The package, one job a module: `effects` (the effect kinds and their checks), `rules` (rules,
-the rule store, headers and magic values), `ids` (seeded ids), `inbound` and `outbound`
-(applying an injection to a call in each direction), `isolation` (one wallet's reset) and
-`routes` (the /_sim/faults and /_sim/seed blueprint). Its names are re-exported here.
+The package, one job a module: `effects` (the effect kinds and their checks), `rules` (a
+rule's checks, its table, headers and magic values), `store` (the rule store, `sim.faults`,
+choosing an injection), `inbound` and `outbound` (applying an injection to a
+call in each direction; they sit above `simulator.state` and are imported by path), `isolation`
+(one wallet's reset). This facade
+exports what the rest of the simulator uses.
 """
 
 from __future__ import annotations
 
-from simulator.faults.effects import (
-    EFFECTS,
-    MAX_DELAY_SECONDS,
-    EffectKind,
-    RuleError,
-    check_effect,
-    describe,
-    effect,
-)
-from simulator.faults.ids import Ids, seed_table
-from simulator.faults.inbound import DEFAULT_DROP_SECONDS, _intercept, apply_inbound
+from contracts.apis import INBOUND_APIS, OUTBOUND_APIS
+from simulator.faults.effects import EFFECTS, RuleError, describe
 from simulator.faults.isolation import reset_client
-from simulator.faults.outbound import note_for_exchange, outbound_fields, spoil_outbound
-from simulator.faults.routes import bp
-from simulator.faults.rules import (
-    INBOUND_APIS,
-    MATCH_FIELDS,
-    OUTBOUND_APIS,
-    OUTBOUND_TRANSPORT,
-    RULE_FIELDS,
-    FaultStore,
-    Injection,
-    check_rule,
-    from_headers,
-    from_magic,
-    inbound_fields,
-    rules_table,
-)
+from simulator.faults.rules import check_rule
+from simulator.faults.store import FaultStore
 
 __all__ = [
-    "DEFAULT_DROP_SECONDS",
     "EFFECTS",
     "INBOUND_APIS",
-    "MATCH_FIELDS",
-    "MAX_DELAY_SECONDS",
     "OUTBOUND_APIS",
-    "OUTBOUND_TRANSPORT",
-    "RULE_FIELDS",
-    "EffectKind",
-    "FaultStore",
-    "Ids",
-    "Injection",
     "RuleError",
-    "apply_inbound",
-    "bp",
-    "check_effect",
     "check_rule",
     "describe",
-    "effect",
-    "from_headers",
-    "from_magic",
-    "inbound_fields",
     "init_app",
-    "note_for_exchange",
-    "outbound_fields",
     "reset_client",
-    "rules_table",
-    "seed_table",
-    "spoil_outbound",
 ]
 
 
 def init_app(app):
-    """Give the app its fault store and seeded ids; register /_sim/faults and the interceptor."""
+    """Give the app its fault store (rules); /_sim/faults is registered with the control plane."""
     sim = app.extensions["aplus_sim"]
-    sim.faults = FaultStore(sim)
-    sim.ids = Ids(sim)
-    app.register_blueprint(bp)
-    app.before_request(_intercept)
+    sim.faults = FaultStore(sim.engine, sim.clock, sim.ids, sim.payments)

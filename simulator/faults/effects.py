@@ -171,7 +171,7 @@ def _check_malformed(api: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 # The body of a `malformed` answer or call with style "not_json" (either direction).
-_NOT_JSON = b"Service busy, please try again later\n"
+NOT_JSON = b"Service busy, please try again later\n"
 
 
 @effect("http_error")

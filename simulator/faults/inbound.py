@@ -1,11 +1,11 @@
 """Applying an injection to an inbound call (a wallet calling an Alipay+ API).
 
-Inbound calls are intercepted before Flask dispatches them (`_intercept`) and run through
-`simulator.protocol.serve` with a substitute handler, so authentication, contract checks,
-signing and the journal stay those of every other call; transport effects (drop, reset,
-malformed, http_error, signatures) then transform the answer (`_transform`). Everything
-injected is journaled next to the exchange it changed ("injected: rule 3 result
-U/UNKNOWN_EXCEPTION").
+A step of `simulator.protocol.serve`, after authentication and the contract checks: nothing is
+injected into a request the pipeline refuses. `InboundFault.answer` replaces or wraps the API's
+handler (delay, result, commit_then_result, processed or not); `InboundFault.respond` then
+transforms the signed, journaled answer for transport effects (drop, reset, malformed,
+http_error and the signature effects). Everything injected is journaled next to the exchange it
+changed ("injected: rule 3 result U/UNKNOWN_EXCEPTION").
 """
 
 from __future__ import annotations
@@ -16,23 +16,18 @@ import select as io_select
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flask import request
+from flask import Request, Response
 
 from contracts import catalogue, signing
-from simulator.faults.effects import _NOT_JSON, RuleError
-from simulator.state import current
-
-if TYPE_CHECKING:
-    from simulator.faults.rules import Injection
-
-# How long `drop` holds a connection unless the rule says otherwise (seconds).
-DEFAULT_DROP_SECONDS = 30.0
-
-# -- applying an injection to an inbound call ------------------------------------------------------
+from simulator.errors import ProtocolError, result
+from simulator.exchange import Answer, Handler, Inbound
+from simulator.faults.effects import NOT_JSON
+from simulator.faults.rules import Injection
+from simulator.state import Sim
 
 _HTML_ERROR = (
     "<!DOCTYPE html><html><head><title>{status} {reason}</title></head><body>"
@@ -45,26 +40,89 @@ _REASONS = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+# Effects that only change the answer's body; the others change how it travels.
+_ANSWER_KINDS = ("delay", "result", "commit_then_result")
 
 
-def _inbound_paths() -> dict[str, str]:
-    from simulator import aps
+class InboundFault:
+    """One injection applied to one inbound call: first the answer, then its transport."""
 
-    return {
-        aps.INQUIRY_CODE_RULES: "inquiryCodeRules",
-        aps.USER_INITIATED_PAY: "userInitiatedPay",
-        aps.NOTIFY_PAYMENT: "notifyPayment",
-    }
+    def __init__(self, sim: Sim, api: str, injection: Injection) -> None:
+        self.sim = sim
+        self.api = api
+        self.injection = injection
+        self.kind: str = injection.effect["kind"]
+        self._replayed: bool | None = None
+
+    def answer(self, handler: Handler, inbound: Inbound) -> Answer:
+        """The answer to sign: the handler's, an injected one, or "not processed"."""
+        params, injection = self.injection.effect, self.injection
+        if self.kind == "delay":
+            seconds = params["seconds"]
+            if isinstance(seconds, list):
+                seconds = self.sim.ids.rng().uniform(seconds[0], seconds[1])
+                injection.details.append(f"waited {seconds:.3f} s")
+            self.sim.faults.shutdown.wait(seconds)
+            out = self._processed(handler, inbound)
+        elif self.kind == "result" and params["resultStatus"] == "S":
+            injection.details.append("a SUCCESS needs the real answer: processed normally")
+            out = self._processed(handler, inbound)
+        elif self.kind == "result":
+            out = self._injected_result()
+        elif self.kind == "commit_then_result":
+            out = self._commit_then_result(handler, inbound)
+        elif self.kind == "commit_then_drop" or params.get("commit", False):
+            out = self._processed(handler, inbound)
+            self._replayed = _is_replay(inbound)
+        else:
+            injection.details.append("not processed")
+            out = {"result": catalogue.result(self.api, "UNKNOWN_EXCEPTION", "not processed")}
+        inbound.note = injection.note() + (f"; {inbound.note}" if inbound.note else "")
+        return out
+
+    def respond(self, response: Response, entry_id: int | None, req: Request) -> Response:
+        """The answer as it travels: unchanged, or dropped, cut, spoiled or re-signed."""
+        if self.kind in _ANSWER_KINDS:
+            return response
+        if self.injection.rule_id is None and self.kind == "commit_then_drop" and self._replayed:
+            return response  # a magic value drops only the answer of the call that commits
+        return _transform(self.sim, self.injection, response, entry_id, req)
+
+    def _processed(self, handler: Handler, inbound: Inbound) -> Answer:
+        """Run the real handler; its answer (a ProtocolError becomes its result object)."""
+        try:
+            return handler(inbound)
+        except ProtocolError as exc:
+            self.injection.details.append(f"processing answered {exc.code}")
+            return {"result": result(self.api, exc.code, exc.message, exc.status)}
+
+    def _injected_result(self) -> Answer:
+        params = self.injection.effect
+        return {
+            "result": catalogue.result(self.api, params["resultCode"], params.get("resultMessage"))
+        }
+
+    def _commit_then_result(self, handler: Handler, inbound: Inbound) -> Answer:
+        answer = self._processed(handler, inbound)
+        if self.injection.rule_id is None and _is_replay(inbound):
+            # A magic value (or header) loses only the answer of the call that commits:
+            # the wallet's identical retry learns the outcome, as after a lost answer.
+            self.injection.details.append("a replay of the committed call: answered normally")
+            return answer
+        code = _result_code(answer)
+        self.injection.details.append(f"committed; the real answer was {code}")
+        return self._injected_result()
 
 
-def _handlers() -> dict[str, Callable[[Any], Any]]:
-    from simulator import aps
+def _is_replay(inbound: Inbound) -> bool:
+    return (inbound.note or "").startswith("replay")
 
-    return {
-        "inquiryCodeRules": aps._inquiry_code_rules,
-        "userInitiatedPay": aps._user_initiated_pay,
-        "notifyPayment": aps._notify_payment,
-    }
+
+def _result_code(answer: Answer) -> Any:
+    if isinstance(answer, str):
+        answer = _lenient_json(answer.encode())
+    outcome = answer.get("result")
+    return outcome.get("resultCode") if isinstance(outcome, dict) else None
 
 
 def _lenient_json(raw: bytes) -> dict[str, Any]:
@@ -73,114 +131,6 @@ def _lenient_json(raw: bytes) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _intercept() -> Any:
-    """before_request: give an inbound Alipay+ call its injection, if it has one."""
-    if not _PATHS:
-        _PATHS.update(_inbound_paths())
-    api = _PATHS.get(request.path)
-    if api is None or request.method != "POST":
-        return None
-    sim = current()
-    body = _lenient_json(request.get_data(cache=True))
-    client_id = request.headers.get("Client-Id", "")
-    from simulator import protocol
-
-    try:
-        injection = sim.faults.choose(api, client_id, request.headers, body)
-    except RuleError as exc:
-        message = f"bad injection request: {exc}"
-
-        def refuse(inbound: Any) -> Any:
-            raise protocol.ParamIllegal(message)
-
-        return protocol.serve(api, refuse)
-    if injection is None:
-        return None
-    return apply_inbound(sim, api, injection)
-
-
-_PATHS: dict[str, str] = {}
-
-
-def apply_inbound(sim: Any, api: str, injection: Injection) -> Any:
-    """Answer the current inbound call as `injection` says (through protocol.serve)."""
-    from flask import g
-
-    from simulator import protocol
-
-    real = _handlers()[api]
-    params = injection.effect
-    kind = params["kind"]
-
-    def processed(inbound: Any) -> Any:
-        """Run the real handler; its answer (a ProtocolError becomes its result object)."""
-        try:
-            return real(inbound)
-        except protocol.ProtocolError as exc:
-            injection.details.append(f"processing answered {exc.code}")
-            return {"result": protocol.result(api, exc.code, exc.message, exc.status)}
-
-    def noted(answer: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        def handler(inbound: Any) -> Any:
-            out = answer(inbound)
-            inbound.note = injection.note() + (f"; {inbound.note}" if inbound.note else "")
-            return out
-
-        return handler
-
-    def injected_result(inbound: Any) -> Any:
-        return {"result": catalogue.result(api, params["resultCode"], params.get("resultMessage"))}
-
-    if kind == "delay":
-        seconds = params["seconds"]
-        if isinstance(seconds, list):
-            seconds = sim.ids.rng().uniform(seconds[0], seconds[1])
-            injection.details.append(f"waited {seconds:.3f} s")
-        sim.faults.shutdown.wait(seconds)
-        return protocol.serve(api, noted(processed))
-    if kind == "result":
-        if params["resultStatus"] == "S":
-            injection.details.append("a SUCCESS needs the real answer: processed normally")
-            return protocol.serve(api, noted(processed))
-        return protocol.serve(api, noted(injected_result))
-    if kind == "commit_then_result":
-
-        def commit_then_result(inbound: Any) -> Any:
-            answer = processed(inbound)
-            if injection.rule_id is None and (inbound.note or "").startswith("replay"):
-                # A magic value (or header) loses only the answer of the call that commits:
-                # the wallet's identical retry learns the outcome, as after a lost answer.
-                injection.details.append("a replay of the committed call: answered normally")
-                return answer
-            text = answer if isinstance(answer, str) else json.dumps(answer)
-            status = (_lenient_json(text.encode()).get("result") or {}).get("resultCode")
-            injection.details.append(f"committed; the real answer was {status}")
-            return injected_result(inbound)
-
-        return protocol.serve(api, noted(commit_then_result))
-
-    commit = kind == "commit_then_drop" or params.get("commit", False)
-
-    def unprocessed(inbound: Any) -> Any:
-        injection.details.append("not processed")
-        return {"result": catalogue.result(api, "UNKNOWN_EXCEPTION", "not processed")}
-
-    replayed: list[bool] = []
-
-    def committing(inbound: Any) -> Any:
-        answer = processed(inbound)
-        replayed.append((inbound.note or "").startswith("replay"))
-        return answer
-
-    g.aplus_sim_journal_ids = []
-    response = protocol.serve(api, noted(committing if commit else unprocessed))
-    if injection.rule_id is None and kind == "commit_then_drop" and replayed and replayed[0]:
-        g.pop("aplus_sim_journal_ids", None)
-        return response  # a magic value drops only the answer of the call that commits
-    entry_ids = list(g.pop("aplus_sim_journal_ids", []))
-    return _transform(sim, api, injection, response, entry_ids[-1] if entry_ids else None)
 
 
 def _close(environ: Mapping[str, Any]) -> None:
@@ -232,78 +182,85 @@ def _cut(part: bytes, environ: Mapping[str, Any]) -> Any:
 
 
 def _transform(
-    sim: Any, api: str, injection: Injection, response: Any, entry_id: int | None
-) -> Any:
-    from flask import Response
-
-    params = injection.effect
-    kind = params["kind"]
-    payload = response.get_data()
+    sim: Sim, injection: Injection, response: Response, entry_id: int | None, req: Request
+) -> Response:
+    kind = injection.effect["kind"]
     amend: dict[str, Any] = {}
     if kind in ("drop", "commit_then_drop"):
-        seconds = float(
-            params.get("seconds", getattr(sim.config, "drop_seconds", DEFAULT_DROP_SECONDS))
-        )
-        injection.details.append(f"no answer sent; the connection is held up to {seconds:g} s")
-        held_entry, entry_id = entry_id, None
-        if held_entry is not None and sim.journal is not None:  # journaled before the wait
-            sim.journal.amend(
-                held_entry,
-                response_status=None,
-                response_headers={},
-                response_body=None,
-                note=injection.note(),
-            )
-        # Wait here, before any byte (even the status line) goes out: the client sees silence
-        # until its own timeout; the wait ends early when the client hangs up or the server
-        # shuts down.
-        ended = _hold_until_client_leaves(seconds, sim.faults.shutdown, request.environ)
-        if held_entry is not None and sim.journal is not None:
-            injection.details.append(ended)
-            sim.journal.amend(held_entry, note=injection.note())
-        out = Response(_hold(request.environ), status=200)
+        out = _drop(sim, injection, entry_id, req)
+        entry_id = None  # amended before and after the wait
     elif kind == "reset":
+        payload = response.get_data()
         part = payload[: len(payload) // 2]
-        out = Response(_cut(part, request.environ), status=200)
+        out = Response(_cut(part, req.environ), status=200)
         for name, value in response.headers.items():
             out.headers.set(name, value)
         out.headers["Content-Length"] = str(len(payload))
         injection.details.append(f"connection closed after {len(part)} of {len(payload)} bytes")
         amend = {"response_body": part.decode("utf-8", "replace")}
     elif kind == "malformed":
-        body = payload[: len(payload) // 2] if params["style"] == "truncated" else _NOT_JSON
+        payload = response.get_data()
+        style = injection.effect["style"]
+        body = payload[: len(payload) // 2] if style == "truncated" else NOT_JSON
         response.set_data(body)
-        if params["style"] == "not_json":
+        if style == "not_json":
             response.headers["Content-Type"] = "text/plain; charset=utf-8"
         amend = {"response_body": body.decode("utf-8", "replace")}
         out = response
     elif kind == "http_error":
-        status = params["status"]
+        status = injection.effect["status"]
         html = _HTML_ERROR.format(status=status, reason=_REASONS[status])
         out = Response(html, status=status, mimetype="text/html")
         amend = {"response_status": status, "response_body": html}
     else:
-        path = request.path + (
-            f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
-        )
-        when = sim.clock.now()
-        if kind == "stale_time":
-            when = when - timedelta(seconds=params["seconds"])
-        signed = signing.signed_response_headers(
-            sim.keys.private_key,
-            request.headers.get("Client-Id", ""),
-            path,
-            payload + (b" " if kind == "bad_signature" else b""),
-            when,
-        )
-        for name, value in signed.items():
-            response.headers.set(name, value)
-        if kind == "no_signature":
-            del response.headers["signature"]
-        out = response
-    if entry_id is not None and sim.journal is not None:
+        out = _resign(sim, injection, response, req)
+    if entry_id is not None:
         if "response_headers" not in amend:
             amend["response_headers"] = dict(out.headers.items())
         amend["note"] = injection.note()
         sim.journal.amend(entry_id, **amend)
     return out
+
+
+def _drop(sim: Sim, injection: Injection, entry_id: int | None, req: Request) -> Response:
+    """Hold the connection, answering nothing; then drop it."""
+    seconds = float(injection.effect.get("seconds", sim.config.drop_seconds))
+    injection.details.append(f"no answer sent; the connection is held up to {seconds:g} s")
+    if entry_id is not None:  # journaled before the wait
+        sim.journal.amend(
+            entry_id,
+            response_status=None,
+            response_headers={},
+            response_body=None,
+            note=injection.note(),
+        )
+    # Wait here, before any byte (even the status line) goes out: the client sees silence
+    # until its own timeout; the wait ends early when the client hangs up or the server
+    # shuts down.
+    ended = _hold_until_client_leaves(seconds, sim.faults.shutdown, req.environ)
+    if entry_id is not None:
+        injection.details.append(ended)
+        sim.journal.amend(entry_id, note=injection.note())
+    return Response(_hold(req.environ), status=200)
+
+
+def _resign(sim: Sim, injection: Injection, response: Response, req: Request) -> Response:
+    """bad_signature, no_signature, stale_time: the same body under other signature headers."""
+    kind = injection.effect["kind"]
+    query = req.query_string.decode("latin-1")
+    path = req.path + (f"?{query}" if query else "")
+    when = sim.clock.now()
+    if kind == "stale_time":
+        when = when - timedelta(seconds=injection.effect["seconds"])
+    signed = signing.signed_response_headers(
+        sim.keys.private_key,
+        req.headers.get("Client-Id", ""),
+        path,
+        response.get_data() + (b" " if kind == "bad_signature" else b""),
+        when,
+    )
+    for name, value in signed.items():
+        response.headers.set(name, value)
+    if kind == "no_signature":
+        del response.headers["signature"]
+    return response

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 
 from simulator.db import metadata
-from simulator.faults.inbound import _lenient_json
+from simulator.payment_records import payments_table
+from simulator.scheduler import jobs_table
 
-# -- isolation: one wallet's state ----------------------------------------------------------------
+
+class _HasEngine(Protocol):
+    engine: Engine
 
 
-def reset_client(sim: Any, client_id: str) -> dict[str, int]:
+def reset_client(sim: _HasEngine, client_id: str) -> dict[str, int]:
     """Forget one wallet's payments, refunds, cancellations, jobs, journal and rules.
 
     Every table with a `client_id` column is scoped by it; a job is the wallet's when its
     payload names one of the wallet's payments or refunds. Participants and keys are kept.
     """
-    from simulator.payments import payments_table
-    from simulator.scheduler import jobs_table
-
     deleted: dict[str, int] = {}
     with sim.engine.begin() as conn:
         payment_ids = set(
@@ -44,7 +45,7 @@ def reset_client(sim: Any, client_id: str) -> dict[str, int]:
                 )
         doomed = []
         for job_id, payload in conn.execute(select(jobs_table.c.id, jobs_table.c.payload)):
-            data = _lenient_json(payload.encode())
+            data = json.loads(payload)
             if data.get("paymentRequestId") in payment_ids or data.get("refundRequestId") in (
                 refund_ids
             ):

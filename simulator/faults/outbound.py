@@ -1,48 +1,26 @@
-"""Applying an injection to a call of the simulator to a wallet (simulator.outbound and
-simulator.callbacks ask for it), and notes on the inbound exchange being answered."""
+"""Applying an injection to a call of the simulator to a wallet (simulator.outbound asks for
+it), and notes on the inbound exchange being answered (the outbound APIs' own effects)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+
+from flask import g, has_request_context
 
 from contracts import signing
-from simulator.faults.effects import _NOT_JSON
-
-if TYPE_CHECKING:
-    from simulator.faults.rules import Injection
-
-# -- applying an injection to a call of the simulator to a wallet --------------------------------
-
-
-def outbound_fields(
-    sim: Any, payment_request_id: str | None, refund_request_id: str | None
-) -> dict[str, Any]:
-    """The fields a rule can match in a call to a wallet (from the payment it is about)."""
-    fields: dict[str, Any] = {
-        "paymentRequestId": payment_request_id,
-        "refundRequestId": refund_request_id,
-    }
-    record = sim.payments.get_record(payment_request_id) if payment_request_id else None
-    if record is not None:
-        amount = record["order"].get("orderAmount") or {}
-        fields.update(
-            codeValue=record["code_value"],
-            customerId=record["customer_id"],
-            amount=amount.get("value"),
-            currency=amount.get("currency"),
-        )
-    return fields
+from simulator.faults.effects import NOT_JSON
+from simulator.faults.rules import Injection
+from simulator.state import Sim
 
 
 def spoil_outbound(
-    sim: Any,
+    sim: Sim,
     injection: Injection,
     client_id: str,
     path: str,
     payload: bytes,
     headers: dict[str, str],
-    when: Any,
+    when: datetime,
 ) -> tuple[bytes, dict[str, str], int]:
     """Apply a transport effect to a call to a wallet: (payload, headers, how many sends)."""
     params = injection.effect
@@ -60,7 +38,7 @@ def spoil_outbound(
     else:
         signed_payload = payload
         if kind == "malformed":
-            payload = payload[: len(payload) // 2] if params["style"] == "truncated" else _NOT_JSON
+            payload = payload[: len(payload) // 2] if params["style"] == "truncated" else NOT_JSON
             signed_payload = payload
         elif kind == "bad_signature":
             signed_payload = payload + b" "
@@ -74,7 +52,16 @@ def spoil_outbound(
 
 def note_for_exchange(text: str) -> None:
     """Add `text` to the journal note of the inbound exchange being answered (if any)."""
-    from flask import g, has_request_context
-
     if has_request_context():
         g.setdefault("aplus_sim_notes", []).append(text)
+
+
+def injected(sim: Sim, api: str, payment_request_id: str, kind: str) -> Injection | None:
+    """The fault rule of `kind` that fires for this payment's `api` call, if any: the outbound
+    APIs' own effects (early_cancel, skip_polling, unknown_inquiry), asked for by their modules."""
+    if not sim.faults.has_rules(api, "outbound"):
+        return None  # the usual case: one cheap read, no payment record to load
+    record = sim.payments.get_record(payment_request_id)
+    if record is None:
+        return None
+    return sim.faults.outbound(api, record["client_id"], payment_request_id, kinds=(kind,))

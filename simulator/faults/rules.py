@@ -1,15 +1,13 @@
-"""Rules (/_sim/faults): their checks, the `sim_fault_rules` table, choosing an injection.
+"""Rules (/_sim/faults): their checks, the `sim_fault_rules` table, the injections that the
+X-Aplus-Sim-* headers (`from_headers`) and magic values (`from_magic`) ask for.
 
-Rules are rows (several workers share them); a rule's match and fire counts change in one
-transaction. An inbound call tries, in order, the X-Aplus-Sim-* headers (`from_headers`), a
-magic value (`from_magic`), then the stored rules (`FaultStore.choose`).
+Rules are rows (several workers share them); the store that keeps and matches them is
+simulator/faults/store.py.
 """
 
 from __future__ import annotations
 
 import json
-import random
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,17 +19,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    bindparam,
-    delete,
-    select,
-    update,
 )
 
 from contracts import magic, signing
 from contracts.apis import INBOUND_APIS, OUTBOUND_APIS
-from simulator.db import metadata, raw, read
+from simulator.db import metadata
 from simulator.faults.effects import RuleError, check_effect, describe
-from simulator.faults.outbound import outbound_fields
 
 MATCH_FIELDS = (
     "codeValue",
@@ -41,7 +34,8 @@ MATCH_FIELDS = (
     "paymentRequestId",
     "refundRequestId",
 )
-# Outbound effects applied by the HTTP client (simulator.outbound); the others by the callbacks.
+# Outbound effects applied by the HTTP client (simulator.outbound); the others by the outbound
+# API modules (simulator/apis/: early_cancel, skip_polling, unknown_inquiry).
 OUTBOUND_TRANSPORT = (
     "delay",
     "malformed",
@@ -61,8 +55,6 @@ RULE_FIELDS = (
     "seed",
     "expiresAt",
 )
-# How long `drop` holds a connection unless the rule says otherwise (seconds).
-DEFAULT_DROP_SECONDS = 30.0
 
 rules_table = Table(
     "sim_fault_rules",
@@ -132,38 +124,41 @@ def check_rule(body: Any) -> dict[str, Any]:
         "clientId": client_id,
         "match": match,
         "effect": check_effect(api, direction, body["effect"]),
-        "times": None,
-        "probability": None,
-        "seed": None,
-        "expiresAt": None,
     }
+    rule.update(_firing(body))
+    return rule
+
+
+def _firing(body: dict[str, Any]) -> dict[str, Any]:
+    """When a rule fires: times, probability (with seed) and expiresAt, checked."""
+    firing: dict[str, Any] = {"times": None, "probability": None, "seed": None, "expiresAt": None}
     times = body.get("times")
     if times is not None:
         if isinstance(times, bool) or not isinstance(times, int) or times < 1:
             raise RuleError("times must be a whole number >= 1 (the first N matches)")
-        rule["times"] = times
+        firing["times"] = times
     probability = body.get("probability")
     if probability is not None:
         if isinstance(probability, bool) or not isinstance(probability, int | float):
             raise RuleError("probability must be a number between 0 and 1")
         if not 0 <= probability <= 1:
             raise RuleError("probability must be a number between 0 and 1")
-        rule["probability"] = float(probability)
+        firing["probability"] = float(probability)
     seed = body.get("seed")
     if seed is not None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise RuleError("seed must be a whole number")
-        rule["seed"] = seed
+        firing["seed"] = seed
     expires = body.get("expiresAt")
     if expires is not None:
         try:
-            rule["expiresAt"] = signing.parse_time(str(expires)).isoformat()
+            firing["expiresAt"] = signing.parse_time(str(expires)).isoformat()
         except ValueError as exc:
             raise RuleError(f"expiresAt {expires!r} is not a time: {exc}") from None
-    return rule
+    return firing
 
 
-def _rule_view(row: Any) -> dict[str, Any]:
+def rule_view(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "api": row.api,
@@ -195,156 +190,6 @@ class Injection:
         """The journal note, e.g. "injected: rule 3 result U/UNKNOWN_EXCEPTION"."""
         text = f"injected: {self.source} {describe(self.effect)}"
         return text + (f" ({'; '.join(self.details)})" if self.details else "")
-
-
-def _matches(rule_match: dict[str, list[str]], fields: Mapping[str, Any]) -> bool:
-    for name, wanted in rule_match.items():
-        value = fields.get(name)
-        if value is None or str(value) not in wanted:
-            return False
-    return True
-
-
-class FaultStore:
-    """The rules of one simulator (rows in `sim_fault_rules`), and choosing an injection."""
-
-    def __init__(self, sim: Any) -> None:
-        self.sim = sim
-        # Set when the server shuts down: a held (`drop`) connection ends at once.
-        self.shutdown = threading.Event()
-
-    def add(self, body: Any) -> dict[str, Any]:
-        """Validate and store a rule; its view (with `id`)."""
-        rule = check_rule(body)
-        with self.sim.engine.begin() as conn:
-            rule_id = conn.execute(
-                rules_table.insert().values(
-                    api=rule["api"],
-                    direction=rule["direction"],
-                    client_id=rule["clientId"],
-                    match_json=json.dumps(rule["match"], sort_keys=True),
-                    effect_json=json.dumps(rule["effect"]),
-                    times=rule["times"],
-                    probability=rule["probability"],
-                    seed=rule["seed"],
-                    expires_at=rule["expiresAt"],
-                    matched=0,
-                    fired=0,
-                    created_at=self.sim.clock.now().isoformat(),
-                )
-            ).inserted_primary_key[0]
-        return self.get(int(rule_id)) or {}
-
-    def list(self, client_id: str | None = None) -> list[dict[str, Any]]:
-        """Every rule (or a clientId's), oldest first, with match and fire counts."""
-        stmt = select(rules_table).order_by(rules_table.c.id)
-        if client_id:
-            stmt = stmt.where(rules_table.c.client_id == client_id)
-        with read(self.sim.engine) as conn:
-            return [_rule_view(row) for row in conn.execute(stmt).all()]
-
-    def get(self, rule_id: int) -> dict[str, Any] | None:
-        """One rule, or None."""
-        with read(self.sim.engine) as conn:
-            row = conn.execute(select(rules_table).where(rules_table.c.id == rule_id)).first()
-        return None if row is None else _rule_view(row)
-
-    def delete(self, rule_id: int) -> bool:
-        """Delete one rule; False if there is none."""
-        with self.sim.engine.begin() as conn:
-            return conn.execute(delete(rules_table).where(rules_table.c.id == rule_id)).rowcount > 0
-
-    def clear(self, client_id: str | None = None) -> int:
-        """Delete every rule (or a clientId's); how many there were."""
-        stmt = delete(rules_table)
-        if client_id:
-            stmt = stmt.where(rules_table.c.client_id == client_id)
-        with self.sim.engine.begin() as conn:
-            return conn.execute(stmt).rowcount
-
-    def match(
-        self,
-        api: str,
-        direction: str,
-        client_id: str,
-        fields: Mapping[str, Any],
-        kinds: tuple[str, ...] | None = None,
-    ) -> Injection | None:
-        """The first live rule matching this call that fires (counts updated atomically).
-
-        `kinds`: only rules with one of these effect kinds (each hook asks for its own).
-        """
-        now = self.sim.clock.now()
-        with self.sim.engine.begin() as conn:
-            rows = conn.execute(
-                select(rules_table)
-                .where(rules_table.c.api == api, rules_table.c.direction == direction)
-                .order_by(rules_table.c.id)
-                .with_for_update()
-            ).all()
-            for row in rows:
-                if row.client_id and row.client_id != client_id:
-                    continue
-                if row.times is not None and row.fired >= row.times:
-                    continue
-                if row.expires_at and signing.parse_time(row.expires_at) <= now:
-                    continue
-                if not _matches(json.loads(row.match_json), fields):
-                    continue
-                if kinds is not None and json.loads(row.effect_json)["kind"] not in kinds:
-                    continue
-                index = row.matched
-                fires = True
-                if row.probability is not None:
-                    seed = row.seed if row.seed is not None else self.sim.ids.seed_value()
-                    rng = (
-                        random.SystemRandom()
-                        if seed is None
-                        else random.Random(f"{seed}:{row.id}:{index}")
-                    )
-                    fires = rng.random() < row.probability
-                conn.execute(
-                    update(rules_table)
-                    .where(rules_table.c.id == row.id)
-                    .values(matched=index + 1, fired=row.fired + (1 if fires else 0))
-                )
-                if fires:
-                    return Injection(
-                        effect=json.loads(row.effect_json), source=f"rule {row.id}", rule_id=row.id
-                    )
-        return None
-
-    def choose(
-        self, api: str, client_id: str, headers: Mapping[str, str], body: Mapping[str, Any]
-    ) -> Injection | None:
-        """Header, then magic value, then rules: what an inbound call gets, if anything."""
-        found = from_headers(api, headers)
-        if found is not None:
-            return found
-        fields, has_rules = inbound_fields(self.sim, api, body)
-        found = from_magic(api, fields)
-        if found is not None or not has_rules:
-            return found
-        return self.match(api, "inbound", client_id, fields)
-
-    def has_rules(self, api: str, direction: str) -> bool:
-        """Whether any rule exists for `api` in `direction` (one cheap read)."""
-        return _probe(self.sim, api, direction, None, None)[0]
-
-    def outbound(
-        self,
-        api: str,
-        client_id: str,
-        payment_request_id: str | None,
-        refund_request_id: str | None = None,
-        kinds: tuple[str, ...] = OUTBOUND_TRANSPORT,
-    ) -> Injection | None:
-        """The injection for a call of the simulator to a wallet (or a hook's own kinds)."""
-        has_rules, _ = _probe(self.sim, api, "outbound", None, None)
-        if not has_rules:  # the usual case: one cheap read
-            return None
-        fields = outbound_fields(self.sim, payment_request_id, refund_request_id)
-        return self.match(api, "outbound", client_id, fields, kinds)
 
 
 def from_headers(api: str, headers: Mapping[str, str]) -> Injection | None:
@@ -379,77 +224,3 @@ def from_magic(api: str, fields: Mapping[str, Any]) -> Injection | None:
                 check_effect(api, "inbound", found.effect), f"magic {name} {found.value}"
             )
     return None
-
-
-# -- what a rule or magic value can match in an inbound call ----------------------------------
-
-
-_HAS_RULES_SQL = "SELECT 1 FROM sim_fault_rules WHERE api = ? AND direction = ? LIMIT 1"
-_PAYMENT_SQL = {
-    "code_value": "SELECT payment_request_id, order_json FROM payments WHERE code_value = ?",
-    "payment_request_id": (
-        "SELECT payment_request_id, order_json FROM payments WHERE payment_request_id = ?"
-    ),
-}
-
-
-def _probe(
-    sim: Any, api: str, direction: str, column: str | None, value: str | None
-) -> tuple[bool, Any]:
-    """(are there rules for api/direction, the payment row (id, order_json) by `column`).
-
-    Runs on every inbound call, so on SQLite it is two plain statements on a pooled DB-API
-    connection (~40 us), not SQLAlchemy Core (~400 us here); elsewhere, prebuilt statements.
-    """
-    if sim.engine.dialect.name == "sqlite":
-        with raw(sim.engine) as conn:
-            cur = conn.cursor()
-            try:
-                cur.execute(_HAS_RULES_SQL, (api, direction))
-                has_rules = cur.fetchone() is not None
-                row = None
-                if column is not None and value is not None:
-                    cur.execute(_PAYMENT_SQL[column], (value,))
-                    row = cur.fetchone()
-            finally:
-                cur.close()
-        return has_rules, row
-    from simulator.payments import payments_table
-
-    with read(sim.engine) as conn:
-        has_rules = conn.execute(_HAS_RULES, {"api": api, "direction": direction}).first()
-        row = None
-        if column is not None and value is not None:
-            stmt = select(payments_table.c.payment_request_id, payments_table.c.order_json)
-            row = conn.execute(stmt.where(payments_table.c[column] == value)).first()
-    return has_rules is not None, row
-
-
-_HAS_RULES = (
-    select(rules_table.c.id)
-    .where(rules_table.c.api == bindparam("api"), rules_table.c.direction == bindparam("direction"))
-    .limit(1)
-)
-
-
-def inbound_fields(sim: Any, api: str, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
-    """The fields a rule or magic value can match in an inbound call (with its order's amount),
-    and whether any rule exists for `api` at all."""
-    fields: dict[str, Any] = {
-        name: body.get(name)
-        for name in ("codeValue", "customerId", "paymentRequestId", "jarVersion")
-        if isinstance(body.get(name), str)
-    }
-    column = value = None
-    if api == "userInitiatedPay" and "codeValue" in fields:
-        column, value = "code_value", fields["codeValue"]
-    elif api == "notifyPayment" and "paymentRequestId" in fields:
-        column, value = "payment_request_id", fields["paymentRequestId"]
-    has_rules, row = _probe(sim, api, "inbound", column, value)
-    if row is not None:
-        payment_request_id, order_json = row[0], row[1]
-        order_amount = json.loads(order_json).get("orderAmount") or {}
-        fields["paymentRequestId"] = payment_request_id
-        fields["amount"] = order_amount.get("value")
-        fields["currency"] = order_amount.get("currency")
-    return fields, has_rules

@@ -14,6 +14,7 @@ from tests.simulator.conftest import (  # noqa: F401 - fixtures re-exported for 
     key_files,
     make_order,
     notify_body,
+    server,
     sim,
     wallet,
 )

@@ -10,17 +10,8 @@ import requests
 
 from contracts import signing
 from tests.simulator.conftest import PATHS
-from tests.support.live_server import live_server
 
 API = "userInitiatedPay"
-
-
-@pytest.fixture
-def server(app, sim):
-    with live_server(app) as running:
-        sim.config.base_url = running.url
-        yield running
-        sim.faults.shutdown.set()  # a held connection ends with the server
 
 
 @pytest.fixture

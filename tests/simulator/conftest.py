@@ -14,6 +14,7 @@ from flask import Flask
 
 from contracts import signing
 from simulator import create_app
+from tests.support.live_server import live_server
 
 START = "2025-01-01T12:00:00+08:00"
 PATHS = {
@@ -59,6 +60,15 @@ def app(tmp_path, key_files) -> Iterator[Flask]:
 def sim(app):
     """The app's Sim (config, engine, clock, keys, journal, payments)."""
     return app.extensions["aplus_sim"]
+
+
+@pytest.fixture
+def server(app, sim):
+    """The app served over HTTP on loopback (its base_url set); held connections end with it."""
+    with live_server(app) as running:
+        sim.config.base_url = running.url
+        yield running
+        sim.faults.shutdown.set()  # a held connection ends with the server
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from contracts import money, signing, validate
+from simulator.events import Event
 from tests.simulator.conftest import PATHS, make_app, notify_body
 from tests.support.live_server import live_server
 
@@ -112,15 +113,22 @@ def test_cashier_flow_with_fx_and_promotion(served):
 
 
 @pytest.fixture
-def two_workers(tmp_path, key_files) -> Iterator[tuple[list[str], Any]]:
-    """Two app instances on one SQLite database, each served on loopback."""
+def worker_pair(tmp_path, key_files) -> Iterator[tuple[list[str], list[Any]]]:
+    """Two app instances on one SQLite database, each served on loopback: URLs and Sims."""
     shutil.copytree(key_files, tmp_path / "sim" / "keys")
     first = make_app(tmp_path / "sim")
     second = make_app(tmp_path / "sim")
     with live_server(first) as one, live_server(second) as two:
         for app, server in ((first, one), (second, two)):
             app.extensions["aplus_sim"].config.base_url = server.url
-        yield [one.url, two.url], first.extensions["aplus_sim"]
+        yield [one.url, two.url], [app.extensions["aplus_sim"] for app in (first, second)]
+
+
+@pytest.fixture
+def two_workers(worker_pair) -> tuple[list[str], Any]:
+    """Two app instances on one SQLite database: their URLs and the first one's Sim."""
+    urls, sims = worker_pair
+    return urls, sims[0]
 
 
 def _at_once(count: int, send) -> list[Any]:
@@ -148,12 +156,12 @@ def _signed_post(base_url: str, sim: Any, api: str, raw: bytes) -> requests.Resp
     return requests.post(base_url + path, data=raw, headers=headers, timeout=60)
 
 
-def test_twenty_identical_notifications_change_the_state_once(two_workers, monkeypatch):
-    urls, sim = two_workers
-    from simulator import callbacks
-
+def test_twenty_identical_notifications_change_the_state_once(worker_pair):
+    urls, sims = worker_pair
+    sim = sims[0]
     finals: list[str] = []
-    monkeypatch.setattr(callbacks, "on_final", lambda s, pid: finals.append(pid), raising=False)
+    for worker in sims:  # each app announces its own transitions
+        worker.events.on(Event.FINAL, lambda event: finals.append(event.payment_request_id))
     order = create_order(urls[0])
     decoded = HttpWallet(urls[0], sim).call(
         "userInitiatedPay", {"codeValue": order["codeValue"], "customerId": "u_10001"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator import callbacks
+from simulator.events import Event, PaymentEvent
 
 
 @pytest.fixture
@@ -15,27 +15,23 @@ def decoded(wallet, make_order):
 
 
 @pytest.fixture
-def hooks(monkeypatch):
-    """Record calls of the engine's hooks instead of running engineer F's callbacks."""
-    calls: list[tuple[str, tuple]] = []
-    for name in ("on_order_created", "on_decoded", "on_final", "on_late_success"):
-        monkeypatch.setattr(
-            callbacks,
-            name,
-            lambda sim, *args, _name=name: calls.append((_name, args)),
-            raising=False,
-        )
-    return calls
+def events(sim):
+    """Record the payment events instead of running their listeners (polls, cancels, ...)."""
+    seen: list[PaymentEvent] = []
+    sim.events.clear()
+    for event in Event:
+        sim.events.on(event, seen.append)
+    return seen
 
 
-def test_success_makes_the_payment_successful(wallet, decoded, sim, client, hooks):
+def test_success_makes_the_payment_successful(wallet, decoded, sim, client, events):
     answer = wallet.notify(decoded)
     assert answer.code == "SUCCESS" and answer.result["resultStatus"] == "S"
     view = client.get(f"/_sim/payments/{decoded['paymentRequestId']}").get_json()
     assert view["status"] == "SUCCESS"
     assert view["paymentId"] == "W" + decoded["paymentRequestId"][-20:]
     assert view["paymentResult"]["resultCode"] == "SUCCESS"
-    assert ("on_final", (decoded["paymentRequestId"],)) in hooks
+    assert PaymentEvent(Event.FINAL, decoded["paymentRequestId"]) in events
 
 
 def test_failure_makes_the_payment_failed(wallet, decoded, sim):
@@ -70,12 +66,12 @@ def test_other_customer_is_refused(wallet, decoded):
     assert answer.code == "PARAM_ILLEGAL" and "customerId" in answer.result["resultMessage"]
 
 
-def test_identical_replay_is_success_and_changes_nothing(wallet, decoded, sim, hooks):
+def test_identical_replay_is_success_and_changes_nothing(wallet, decoded, sim, events):
     first = wallet.notify(decoded)
     sim.clock.advance(5)
     again = wallet.notify(decoded)
     assert first.text == again.text
-    assert [name for name, _ in hooks].count("on_final") == 1
+    assert [e.event for e in events].count(Event.FINAL) == 1
 
 
 @pytest.mark.parametrize(
@@ -109,7 +105,7 @@ def test_never_decoded_order_does_not_exist_for_the_wallet(wallet, make_order):
     assert answer.code == "ORDER_NOT_EXIST" and "never decoded" in answer.result["resultMessage"]
 
 
-def test_success_after_close_is_acknowledged_and_marked_for_reversal(wallet, decoded, sim, hooks):
+def test_success_after_close_is_acknowledged_and_marked_for_reversal(wallet, decoded, sim, events):
     payment_request_id = decoded["paymentRequestId"]
     assert sim.payments.close(payment_request_id, "expired")
     answer = wallet.notify(decoded)
@@ -117,30 +113,30 @@ def test_success_after_close_is_acknowledged_and_marked_for_reversal(wallet, dec
     record = sim.payments.get_record(payment_request_id)
     assert record["status"] == "CLOSED"  # a final state never changes
     assert record["reversal_required"] and "closed" in record["reversal_reason"]
-    late = [args for name, args in hooks if name == "on_late_success"]
+    late = [(e.payment_request_id, e.reason) for e in events if e.event == Event.LATE_SUCCESS]
     assert late == [(payment_request_id, record["reversal_reason"])]
     # the same notification again: the same answer, no second reversal
     assert wallet.notify(decoded).code == "SUCCESS"
-    assert len([1 for name, _ in hooks if name == "on_late_success"]) == 1
+    assert [e.event for e in events].count(Event.LATE_SUCCESS) == 1
 
 
-def test_failure_after_close_is_acknowledged_without_reversal(wallet, decoded, sim, hooks):
+def test_failure_after_close_is_acknowledged_without_reversal(wallet, decoded, sim, events):
     sim.payments.close(decoded["paymentRequestId"], "merchant closed")
     assert wallet.notify(decoded, "F").code == "SUCCESS"
     record = sim.payments.get_record(decoded["paymentRequestId"])
     assert record["status"] == "CLOSED" and not record["reversal_required"]
 
 
-def test_success_after_a_notified_failure_is_reversed(wallet, decoded, sim, hooks):
+def test_success_after_a_notified_failure_is_reversed(wallet, decoded, sim, events):
     assert wallet.notify(decoded, "F").code == "SUCCESS"
     answer = wallet.notify(decoded, "S")
     assert answer.code == "REPEAT_REQ_INCONSISTENT"
     record = sim.payments.get_record(decoded["paymentRequestId"])
     assert record["status"] == "FAILED" and record["reversal_required"]
-    assert [name for name, _ in hooks].count("on_late_success") == 1
+    assert [e.event for e in events].count(Event.LATE_SUCCESS) == 1
 
 
-def test_wallet_result_from_inquiry(sim, decoded, hooks):
+def test_wallet_result_from_inquiry(sim, decoded, events):
     payment_request_id = decoded["paymentRequestId"]
     success = {"resultCode": "SUCCESS", "resultStatus": "S"}
     in_process = {"resultCode": "PAYMENT_IN_PROCESS", "resultStatus": "U"}
@@ -167,7 +163,7 @@ def test_notify_after_inquiry_success_agrees(wallet, sim, decoded):
     assert wallet.notify(decoded, "F").code == "REPEAT_REQ_INCONSISTENT"
 
 
-def test_late_success_learned_by_inquiry(sim, decoded, hooks):
+def test_late_success_learned_by_inquiry(sim, decoded, events):
     payment_request_id = decoded["paymentRequestId"]
     sim.payments.close(payment_request_id, "expired")
     success = {"resultCode": "SUCCESS", "resultStatus": "S"}

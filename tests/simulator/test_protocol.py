@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from contracts import signing
-from simulator import payments
+from simulator.apis import user_initiated_pay
 from tests.simulator.conftest import PATHS, notify_body
 
 DECODE = PATHS["userInitiatedPay"]
@@ -196,10 +196,10 @@ def test_placeholder_signature_only_for_inquiry_code_rules(wallet, sim):
 def test_internal_bug_answers_unknown_exception_and_journals_the_traceback(
     wallet, sim, monkeypatch
 ):
-    def broken(self, inbound):
+    def broken(inbound):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(payments.PaymentEngine, "decode", broken)
+    monkeypatch.setattr(user_initiated_pay, "handle", broken)
     answer = wallet.decode("28166604abc")
     assert answer.code == "UNKNOWN_EXCEPTION" and answer.result["resultStatus"] == "U"
     entry = sim.journal.query(limit=1)[0]

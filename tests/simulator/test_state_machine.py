@@ -4,8 +4,8 @@ Rules: create orders, decode them (the same or another customer), notify S or F 
 or altered replays), close open orders (as the expiry job or the merchant would), move the
 clock. Invariants: a final state never changes; replays answer identically; a success after a
 close or a failure is acknowledged and marked for reversal; every answer validates against its
-schema and verifies with the simulator's key. Engineer F's callbacks are replaced by recorders
-so this machine exercises the engine alone (part 2 extends it with the calls to the wallet).
+schema and verifies with the simulator's key. The payment events' listeners are replaced by a
+recorder so this machine exercises the engine alone (part 2 extends it with the calls to the wallet).
 """
 
 from __future__ import annotations
@@ -28,11 +28,10 @@ from hypothesis.stateful import (
 )
 
 from contracts import validate
-from simulator import callbacks
+from simulator.events import Event, PaymentEvent
 from tests.simulator.conftest import Wallet, make_app, notify_body
 
 FINAL = ("SUCCESS", "FAILED", "CLOSED")
-HOOKS = ("on_order_created", "on_decoded", "on_final", "on_late_success")
 _KEYS: dict[str, Path] = {}
 
 
@@ -54,26 +53,18 @@ class PaymentMachine(RuleBasedStateMachine):
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="sm-"))
         shutil.copytree(key_files(), self.tmp / "keys")
-        self.saved = {name: getattr(callbacks, name, None) for name in HOOKS}
-        self.hook_calls: list[tuple[str, tuple]] = []
-        for name in HOOKS:
-            setattr(
-                callbacks,
-                name,
-                lambda sim, *args, _name=name: self.hook_calls.append((_name, args)),
-            )
         self.app = make_app(self.tmp)
         self.sim = self.app.extensions["aplus_sim"]
+        # The payment events are recorded instead of running their listeners (polls, ...).
+        self.events: list[PaymentEvent] = []
+        self.sim.events.clear()
+        for event in Event:
+            self.sim.events.on(event, self.events.append)
         self.client = self.app.test_client()
         self.wallet = Wallet(self.app)
         self.model: dict[str, dict[str, Any]] = {}
 
     def teardown(self) -> None:
-        for name, hook in self.saved.items():
-            if hook is None:
-                delattr(callbacks, name)
-            else:
-                setattr(callbacks, name, hook)
         self.sim.engine.dispose()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -208,7 +199,7 @@ class PaymentMachine(RuleBasedStateMachine):
 
     @invariant()
     def a_late_success_is_always_marked_for_reversal(self) -> None:
-        late = [args[0] for name, args in self.hook_calls if name == "on_late_success"]
+        late = [e.payment_request_id for e in self.events if e.event == Event.LATE_SUCCESS]
         assert len(late) == len(set(late))  # at most once per payment
         for pid in late:
             record = self.sim.payments.get_record(pid)

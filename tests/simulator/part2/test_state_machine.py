@@ -26,7 +26,7 @@ from hypothesis.stateful import (
 )
 
 from contracts import validate
-from simulator.callbacks import cancellation_for
+from simulator.apis.cancel_payment import cancellation_for
 from tests.simulator.part2.helpers import Env, environment
 from tests.support.wallet_stub import Reply, WalletStub
 

@@ -7,9 +7,8 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
-from sqlalchemy import Column, Integer, Table, delete, select, update
+from sqlalchemy import Column, Engine, Integer, Table, delete, select, update
 
 from simulator.db import metadata, read
 
@@ -22,9 +21,6 @@ seed_table = Table(
 )
 
 
-# -- seeded ids and random choices ----------------------------------------------------------------
-
-
 class Ids:
     """The one generator of random ids and choices; repeatable after `seed(n)`.
 
@@ -32,27 +28,27 @@ class Ids:
     random.Random(f"{seed}:{k}"): the counter is a row, so every worker draws the next k.
     """
 
-    def __init__(self, sim: Any) -> None:
-        self.sim = sim
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def seed(self, value: int | None) -> None:
         """Seed the generator (None: back to unseeded); the counter restarts at 0."""
-        with self.sim.engine.begin() as conn:
+        with self.engine.begin() as conn:
             conn.execute(delete(seed_table))
             conn.execute(seed_table.insert().values(id=1, seed=value, counter=0))
 
     def restart(self) -> None:
         """Count draws from 0 again, keeping the seed (a reset replays the same sequence)."""
-        with self.sim.engine.begin() as conn:
+        with self.engine.begin() as conn:
             conn.execute(update(seed_table).where(seed_table.c.id == 1).values(counter=0))
 
     def seed_value(self) -> int | None:
         """The seed in use, or None."""
         return self.state()["seed"]
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> dict[str, int | None]:
         """{"seed", "draws"}."""
-        with read(self.sim.engine) as conn:
+        with read(self.engine) as conn:
             row = conn.execute(select(seed_table).where(seed_table.c.id == 1)).first()
         return {
             "seed": None if row is None else row.seed,
@@ -64,11 +60,11 @@ class Ids:
 
         Seeded, it writes the counter: call it before opening a write transaction, not in one.
         """
-        with read(self.sim.engine) as conn:
+        with read(self.engine) as conn:
             row = conn.execute(select(seed_table).where(seed_table.c.id == 1)).first()
         if row is None or row.seed is None:
             return random.SystemRandom()
-        with self.sim.engine.begin() as conn:
+        with self.engine.begin() as conn:
             row = conn.execute(
                 select(seed_table).where(seed_table.c.id == 1).with_for_update()
             ).first()

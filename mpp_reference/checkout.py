@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,28 +36,18 @@ RESULT_MESSAGES = {
 }
 
 
+@dataclass(eq=False)
 class Checkout:
     """Identify, decode, confirm and cancel, as the cashier page and the driver hook do."""
 
-    def __init__(
-        self,
-        config: WalletConfig,
-        engine: Engine,
-        clock: Clock,
-        book: PaymentBook,
-        ledger: Ledger,
-        client: AlipayPlusClient,
-        outbox: Outbox,
-        identifier: Any,
-    ) -> None:
-        self.config = config
-        self.engine = engine
-        self.clock = clock
-        self.book = book
-        self.ledger = ledger
-        self.client = client
-        self.outbox = outbox
-        self.identifier = identifier
+    config: WalletConfig
+    engine: Engine
+    clock: Clock
+    book: PaymentBook
+    ledger: Ledger
+    client: AlipayPlusClient
+    outbox: Outbox
+    identifier: Any
 
     def open_code(
         self, code_value: str, customer_id: str, scanned: bool = False

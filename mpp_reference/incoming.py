@@ -7,6 +7,7 @@ and return the answer body (or raise a declared `ApiError`).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -34,17 +35,15 @@ REFUND_WINDOW = timedelta(days=366)
 REFUND_COMPARED = ("refundAmount", "refundFromAmount", "refundPromoInfo", "surchargeInfo")
 
 
+@dataclass(eq=False)
 class IncomingCalls:
     """Answers to the calls Alipay+ makes on the wallet."""
 
-    def __init__(
-        self, config: WalletConfig, engine: Engine, clock: Clock, book: PaymentBook, ledger: Ledger
-    ) -> None:
-        self.config = config
-        self.engine = engine
-        self.clock = clock
-        self.book = book
-        self.ledger = ledger
+    config: WalletConfig
+    engine: Engine
+    clock: Clock
+    book: PaymentBook
+    ledger: Ledger
 
     # -- inquiryPayment ---------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from simulator.cli import client
-from simulator.cli.call_cmd import _key_text  # noqa: F401  (moved there; old import path)
 
 DEFAULT_DATA_DIR = os.environ.get("APLUS_SIM_DATA_DIR", ".aplus-sim")
 

@@ -197,7 +197,7 @@ def decoded_customer(codes: list[str]) -> str:
 
 
 def test_key_options_take_text_or_a_file(tmp_path):
-    from simulator.cli.server_cmds import _key_text
+    from simulator.cli.call_cmd import _key_text
 
     long_run = "MIIB" + "A" * 400  # longer than any file name: must not be taken for a path
     assert _key_text(long_run) == long_run

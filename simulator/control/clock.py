@@ -6,23 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, jsonify
-from sqlalchemy import func, select
 
 from contracts import signing, wire
 from simulator.control.errors import ControlError, request_object
-from simulator.db import read
-from simulator.scheduler import jobs_table
 from simulator.state import current
 
 bp = Blueprint("clock", __name__)
-
-
-def _jobs(sim: Any, *statuses: str) -> int:
-    """How many jobs are in one of `statuses`."""
-    with read(sim.engine) as conn:
-        return conn.execute(
-            select(func.count()).select_from(jobs_table).where(jobs_table.c.status.in_(statuses))
-        ).scalar_one()
 
 
 def _clock_state(sim: Any) -> dict[str, Any]:
@@ -32,7 +21,7 @@ def _clock_state(sim: Any) -> dict[str, Any]:
         "mode": sim.clock.mode,
         "now": now.isoformat(timespec="microseconds"),
         "nowUtc8": wire.wire_time(now),
-        "pendingJobs": _jobs(sim, "pending"),
+        "pendingJobs": sim.scheduler.count("pending"),
         "nextJobAt": None if upcoming is None else upcoming.isoformat(timespec="microseconds"),
     }
 
@@ -77,8 +66,8 @@ def advance_clock():
             "PROCESS_FAIL",
         )
     target = _target(sim.clock.now(), body)
-    before = _jobs(sim, "done", "failed")
+    before = sim.scheduler.count("done", "failed")
     sim.clock.set(target)
     state = _clock_state(sim)
-    state["jobsRun"] = _jobs(sim, "done", "failed") - before
+    state["jobsRun"] = sim.scheduler.count("done", "failed") - before
     return jsonify(state)
